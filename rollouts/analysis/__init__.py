@@ -1,0 +1,1 @@
+"""AnalysisRun state machine, condition language and measurement providers."""

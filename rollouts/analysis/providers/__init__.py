@@ -1,0 +1,1 @@
+"""Measurement providers, one module each, behind one small interface."""

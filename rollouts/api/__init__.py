@@ -1,0 +1,1 @@
+"""Pydantic models of every resource we serve (Argo Rollouts v1alpha1 and our GitSync)."""

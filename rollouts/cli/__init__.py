@@ -1,0 +1,1 @@
+"""The kubectl-style command line: `rollouts ...` and `kubectl rollouts ...`."""

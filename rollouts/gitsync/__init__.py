@@ -1,0 +1,1 @@
+"""Git sync: fetch a repository, render its manifests, apply, prune and detect drift."""

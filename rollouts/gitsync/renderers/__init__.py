@@ -1,0 +1,1 @@
+"""Renderers turning a repository path into manifests: YAML, Jsonnet, Helm, Kustomize, plugins."""

@@ -1,0 +1,1 @@
+"""Kubernetes I/O: client, informers, work queue, leader election, events. Knows nothing of rollouts."""

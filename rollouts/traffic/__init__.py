@@ -1,0 +1,1 @@
+"""Service selector management and (later) traffic routers."""
