@@ -174,6 +174,9 @@ class LocalCluster:
                 "--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,"
                 "DefaultStorageClass,ResourceQuota,MutatingAdmissionWebhook,"
                 "ValidatingAdmissionWebhook,ValidatingAdmissionPolicy",
+                # The not-ready taint this plugin puts on new nodes is lifted by the
+                # node lifecycle controller, which we do not run (kwok plays the nodes).
+                "--disable-admission-plugins=TaintNodesByCondition",
                 # Endpoints may not point at loopback, so the apiserver would keep
                 # failing to publish itself; nothing here needs that Service.
                 "--endpoint-reconciler-type=none",
