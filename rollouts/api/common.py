@@ -1,0 +1,173 @@
+"""Shared building blocks of the API models: the base model, IntOrString, durations, metadata.
+
+Every model keeps fields it does not know (`extra="allow"`), so a
+read-modify-write of an object written by a newer Argo Rollouts loses nothing.
+Optional fields default to None and are left out when dumping
+(`exclude_none`), so a manifest round-trips without gaining fields the user
+never wrote; Argo's defaults are applied by accessor methods instead
+(e.g. `RolloutSpec.effective_replicas()`), which keeps one place per default.
+Timestamps stay RFC 3339 strings, exactly as the API server sends them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+IntOrString = int | str
+
+
+class K8sModel(BaseModel):
+    """Base of every API model: camelCase aliases, unknown fields kept."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+        alias_generator=to_camel,
+        validate_assignment=False,
+        protected_namespaces=(),
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object as the API server takes it: aliases, no None fields."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        return cls.model_validate(data)
+
+
+class OwnerReference(K8sModel):
+    api_version: str
+    kind: str
+    name: str
+    uid: str
+    controller: bool | None = None
+    block_owner_deletion: bool | None = None
+
+
+class ObjectMeta(K8sModel):
+    name: str | None = None
+    generate_name: str | None = None
+    namespace: str | None = None
+    uid: str | None = None
+    resource_version: str | None = None
+    generation: int | None = None
+    creation_timestamp: str | None = None
+    deletion_timestamp: str | None = None
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
+    owner_references: list[OwnerReference] | None = None
+    finalizers: list[str] | None = None
+
+
+class LabelSelectorRequirement(K8sModel):
+    key: str
+    operator: str
+    values: list[str] | None = None
+
+
+class LabelSelector(K8sModel):
+    match_labels: dict[str, str] | None = None
+    match_expressions: list[LabelSelectorRequirement] | None = None
+
+
+# --------------------------------------------------------------------------- IntOrString
+
+_PERCENT = re.compile(r"^\s*(\d+)\s*%\s*$")
+
+
+class InvalidValueError(ValueError):
+    """A value that does not parse (bad percentage, bad duration)."""
+
+
+def scaled_value(
+    value: IntOrString | None, total: int, *, round_up: bool, default: IntOrString = 0
+) -> int:
+    """Kubernetes' GetScaledValueFromIntOrPercent: an int as is, "N%" of total.
+
+    Argo (like Deployments) also accepts a bare numeric string ("25") as a plain
+    integer. Percentages round up for maxSurge and down for maxUnavailable.
+    """
+    if value is None:
+        value = default
+    if isinstance(value, bool):
+        raise InvalidValueError(f"invalid int or percentage: {value!r}")
+    if isinstance(value, int):
+        return value
+    match = _PERCENT.match(value)
+    if match:
+        scaled = int(match.group(1)) * total / 100
+        return math.ceil(scaled) if round_up else math.floor(scaled)
+    if value.strip().isdigit():
+        return int(value)
+    raise InvalidValueError(f"invalid int or percentage: {value!r}")
+
+
+def is_percent(value: IntOrString | None) -> bool:
+    return isinstance(value, str) and bool(_PERCENT.match(value))
+
+
+# --------------------------------------------------------------------------- durations
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+
+
+def parse_duration(value: IntOrString | float | None) -> float | None:
+    """Seconds from a Go duration ("30s", "1m30s", "500ms", "1h") or a number of seconds.
+
+    Argo takes plain integers (and numeric strings) as seconds where a field is
+    an IntOrString duration, e.g. `pause: {duration: 30}`.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InvalidValueError(f"invalid duration: {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    text = value.strip()
+    if not text:
+        raise InvalidValueError("invalid duration: empty string")
+    if re.fullmatch(r"\d+", text):
+        return float(text)
+    sign = 1.0
+    if text[0] in "+-":
+        sign = -1.0 if text[0] == "-" else 1.0
+        text = text[1:]
+    if text == "0":
+        return 0.0
+    position = 0
+    total = 0.0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != position:
+            break
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        position = match.end()
+    if position != len(text) or position == 0:
+        raise InvalidValueError(f"invalid duration: {value!r} (expected e.g. 30s, 1m30s, 1h)")
+    return sign * total
+
+
+def format_duration(seconds: float) -> str:
+    """Go's time.Duration.String() for whole seconds (used in messages)."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"
