@@ -1,0 +1,162 @@
+"""The pod-template hash, computed exactly as Argo Rollouts computes it.
+
+Argo names ReplicaSets `<rollout>-<hash>` where the hash is FNV-32a over Go's
+`json.Marshal` of the corev1.PodTemplateSpec (plus the collisionCount as 8
+little-endian bytes when set), printed in decimal and mapped through
+`rand.SafeEncodeString`. Matching it byte for byte lets a cluster move between
+Argo's controller and ours without replacing pods. Python dicts do not know Go's
+struct field order, omitempty/omitzero rules or quantity canonical form, so we
+replay the struct layout generated from k8s.io/api by
+hack/gen-podtemplate-order.sh (podtemplate_fields.json).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from rollouts.api.quantity import QuantityError, canonical_quantity
+
+_SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_FNV_OFFSET = 0x811C9DC5
+_FNV_PRIME = 0x01000193
+
+
+@cache
+def _layout() -> dict[str, Any]:
+    text = resources.files("rollouts.api").joinpath("podtemplate_fields.json").read_text()
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def fnv32a(data: bytes) -> int:
+    value = _FNV_OFFSET
+    for byte in data:
+        value ^= byte
+        value = (value * _FNV_PRIME) & 0xFFFFFFFF
+    return value
+
+
+def safe_encode(text: str) -> str:
+    """apimachinery's rand.SafeEncodeString: each byte to the vowel-free alphabet."""
+    return "".join(_SAFE_ALPHABET[ord(ch) % len(_SAFE_ALPHABET)] for ch in text)
+
+
+def _go_string(value: str) -> str:
+    # Go escapes HTML-significant characters and the JS line separators.
+    encoded = json.dumps(value, ensure_ascii=False)
+    return (
+        encoded.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _is_empty(value: Any, kind: str) -> bool:
+    """Go's omitempty: false, 0, "", nil pointer, empty slice/map. Structs never."""
+    if value is None:
+        return True
+    if kind == "struct":
+        return False
+    if kind in ("string", "bytes", "slice", "map"):
+        return len(value) == 0
+    if kind == "bool":
+        return value is False
+    if kind in ("int", "float"):
+        return value == 0
+    if kind == "quantity":
+        return False  # a struct in Go
+    if kind in ("intorstring", "time"):
+        return False
+    return False
+
+
+def _is_zero(value: Any, kind: str) -> bool:
+    """Go's omitzero: the type's zero value (a nil/absent value, or an empty struct)."""
+    if value is None:
+        return True
+    if kind == "struct":
+        return isinstance(value, dict) and all(v is None for v in value.values())
+    return _is_empty(value, kind)
+
+
+def _encode(value: Any, type_ref: dict[str, Any]) -> str:
+    kind = type_ref["kind"]
+    if value is None:
+        return "null"
+    if kind == "ptr":
+        return _encode(value, type_ref["elem"])
+    if kind == "struct":
+        return _encode_struct(value, type_ref["ref"])
+    if kind == "slice":
+        return "[" + ",".join(_encode(item, type_ref["elem"]) for item in value) + "]"
+    if kind == "map":
+        items = sorted(value.items())
+        return (
+            "{"
+            + ",".join(f"{_go_string(str(k))}:{_encode(v, type_ref['elem'])}" for k, v in items)
+            + "}"
+        )
+    if kind == "string":
+        return _go_string(str(value))
+    if kind == "bool":
+        return "true" if value else "false"
+    if kind == "int":
+        return str(int(value))
+    if kind == "float":
+        return json.dumps(value)
+    if kind == "quantity":
+        try:
+            return _go_string(canonical_quantity(str(value)))
+        except QuantityError:
+            return _go_string(str(value))
+    if kind == "intorstring":
+        return (
+            str(value)
+            if isinstance(value, int) and not isinstance(value, bool)
+            else _go_string(str(value))
+        )
+    if kind == "time":
+        return _go_string(str(value))
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _encode_struct(value: dict[str, Any], ref: str) -> str:
+    fields = _layout()["structs"][ref]
+    parts = []
+    for field in fields:
+        name = field["name"]
+        type_ref = field["type"]
+        item = value.get(name)
+        base_kind = type_ref["kind"]
+        zero_kind = type_ref["elem"]["kind"] if base_kind == "ptr" else base_kind
+        if field.get("omitzero") and _is_zero(item, zero_kind):
+            continue
+        if field["omitempty"]:
+            if base_kind == "ptr":
+                if item is None:
+                    continue
+            elif _is_empty(item, base_kind):
+                continue
+        if item is None and base_kind == "struct":
+            item = {}
+        parts.append(f"{_go_string(name)}:{_encode(item, type_ref)}")
+    return "{" + ",".join(parts) + "}"
+
+
+def go_json_pod_template(template: dict[str, Any]) -> bytes:
+    """Go's json.Marshal of a corev1.PodTemplateSpec given as a dict."""
+    layout = _layout()
+    return _encode_struct(template or {}, layout["root"]).encode()
+
+
+def compute_pod_template_hash(template: dict[str, Any], collision_count: int | None = None) -> str:
+    data = go_json_pod_template(template)
+    if collision_count is not None:
+        # Go writes uint32(collisionCount) little-endian into an 8-byte buffer.
+        data += (collision_count & 0xFFFFFFFF).to_bytes(4, "little") + b"\0\0\0\0"
+    return safe_encode(str(fnv32a(data)))
