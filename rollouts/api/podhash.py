@@ -67,11 +67,8 @@ def _is_empty(value: Any, kind: str) -> bool:
     if kind == "bool":
         return value is False
     if kind in ("int", "float"):
-        return value == 0
-    if kind == "quantity":
-        return False  # a struct in Go
-    if kind in ("intorstring", "time"):
-        return False
+        return bool(value == 0)
+    # quantity, intorstring, time are structs in Go: never empty.
     return False
 
 
