@@ -1,0 +1,287 @@
+"""Generate the CRD YAML in crds/ (and the chart's copy) from the pydantic models.
+
+Never edit crds/ by hand: run `.venv/bin/python hack/gen_crds.py`. A unit test
+regenerates in memory and fails when the files are out of date.
+
+Schemas are structural (every node typed) and derived from the models'
+JSON schema: IntOrString becomes x-kubernetes-int-or-string, plain dicts
+(pod templates, provider blocks) keep unknown fields, and every object keeps
+unknown fields too, so a manifest written for a newer Argo Rollouts is stored
+whole rather than pruned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from rollouts.api.analysis import AnalysisRunSpec, AnalysisRunStatus, AnalysisTemplateSpec
+from rollouts.api.constants import GROUP, VERSION
+from rollouts.api.experiment import ExperimentSpec
+from rollouts.api.rollout import RolloutSpec, RolloutStatus
+
+REPO = Path(__file__).resolve().parent.parent
+OUTPUT_DIRS = (REPO / "crds", REPO / "charts" / "rollouts" / "files" / "crds")
+AGE = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+
+
+@dataclass
+class CrdSpec:
+    kind: str
+    plural: str
+    short_names: list[str]
+    spec_model: type[BaseModel]
+    status_model: type[BaseModel] | None
+    scope: str = "Namespaced"
+    group: str = GROUP
+    version: str = VERSION
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    scale: bool = False
+    categories: list[str] = field(default_factory=lambda: ["argoproj"])
+
+
+def _resolve(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if "$ref" in node:
+            name = node["$ref"].rsplit("/", 1)[-1]
+            return _resolve(defs[name], defs)
+        return {k: _resolve(v, defs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve(v, defs) for v in node]
+    return node
+
+
+def _structural(node: dict[str, Any]) -> dict[str, Any]:
+    """Pydantic JSON schema node -> Kubernetes structural OpenAPI v3 node."""
+    variants = node.get("anyOf")
+    if variants is not None:
+        non_null = [v for v in variants if v.get("type") != "null"]
+        types = {v.get("type") for v in non_null}
+        if types == {"integer", "string"}:
+            return {"x-kubernetes-int-or-string": True}
+        if len(non_null) == 1:
+            return _structural(non_null[0])
+        return {"x-kubernetes-preserve-unknown-fields": True}
+    if "enum" in node or "const" in node:
+        values = node.get("enum") or [node["const"]]
+        return {"type": node.get("type", "string"), "enum": values}
+    kind = node.get("type")
+    if kind == "object":
+        properties = node.get("properties")
+        extra = node.get("additionalProperties")
+        if properties:
+            result: dict[str, Any] = {
+                "type": "object",
+                "properties": {name: _structural(sub) for name, sub in properties.items()},
+                "x-kubernetes-preserve-unknown-fields": True,
+            }
+            if node.get("required"):
+                result["required"] = sorted(node["required"])
+            return result
+        if isinstance(extra, dict) and extra.get("type") in ("string", "integer", "boolean"):
+            return {"type": "object", "additionalProperties": {"type": extra["type"]}}
+        if isinstance(extra, dict) and extra:
+            return {"type": "object", "additionalProperties": _structural(extra)}
+        return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    if kind == "array":
+        return {"type": "array", "items": _structural(node.get("items", {}))}
+    if kind in ("string", "integer", "boolean", "number"):
+        return {"type": kind}
+    return {"x-kubernetes-preserve-unknown-fields": True}
+
+
+def schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    raw = model.model_json_schema(by_alias=True, mode="serialization")
+    resolved = _resolve({k: v for k, v in raw.items() if k != "$defs"}, raw.get("$defs", {}))
+    return _structural(resolved)
+
+
+def crd(spec: CrdSpec) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "apiVersion": {"type": "string"},
+        "kind": {"type": "string"},
+        "metadata": {"type": "object"},
+        "spec": schema_of(spec.spec_model),
+    }
+    required = ["spec"]
+    if spec.status_model is not None:
+        properties["status"] = schema_of(spec.status_model)
+    version: dict[str, Any] = {
+        "name": spec.version,
+        "served": True,
+        "storage": True,
+        "schema": {
+            "openAPIV3Schema": {"type": "object", "properties": properties, "required": required}
+        },
+    }
+    if spec.columns:
+        version["additionalPrinterColumns"] = spec.columns
+    if spec.status_model is not None:
+        subresources: dict[str, Any] = {"status": {}}
+        if spec.scale:
+            subresources["scale"] = {
+                "specReplicasPath": ".spec.replicas",
+                "statusReplicasPath": ".status.HPAReplicas",
+                "labelSelectorPath": ".status.selector",
+            }
+        version["subresources"] = subresources
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{spec.plural}.{spec.group}"},
+        "spec": {
+            "group": spec.group,
+            "names": {
+                "kind": spec.kind,
+                "listKind": f"{spec.kind}List",
+                "plural": spec.plural,
+                "singular": spec.kind.lower(),
+                "shortNames": spec.short_names,
+                "categories": spec.categories,
+            },
+            "scope": spec.scope,
+            "versions": [version],
+        },
+    }
+
+
+def crd_specs() -> list[CrdSpec]:
+    specs = [
+        CrdSpec(
+            kind="Rollout",
+            plural="rollouts",
+            short_names=["ro"],
+            spec_model=RolloutSpec,
+            status_model=RolloutStatus,
+            scale=True,
+            columns=[
+                {
+                    "name": "Desired",
+                    "type": "integer",
+                    "jsonPath": ".spec.replicas",
+                    "description": "Number of desired pods",
+                },
+                {
+                    "name": "Current",
+                    "type": "integer",
+                    "jsonPath": ".status.replicas",
+                    "description": "Total number of non-terminated pods targeted by this rollout",
+                },
+                {
+                    "name": "Up-to-date",
+                    "type": "integer",
+                    "jsonPath": ".status.updatedReplicas",
+                    "description": "Total number of non-terminated pods targeted by this rollout that have the desired template spec",
+                },
+                {
+                    "name": "Available",
+                    "type": "integer",
+                    "jsonPath": ".status.availableReplicas",
+                    "description": "Total number of available pods (ready for at least minReadySeconds) targeted by this rollout",
+                },
+                AGE,
+            ],
+        ),
+        CrdSpec(
+            kind="AnalysisTemplate",
+            plural="analysistemplates",
+            short_names=["at"],
+            spec_model=AnalysisTemplateSpec,
+            status_model=None,
+            columns=[AGE],
+        ),
+        CrdSpec(
+            kind="ClusterAnalysisTemplate",
+            plural="clusteranalysistemplates",
+            short_names=["cat"],
+            spec_model=AnalysisTemplateSpec,
+            status_model=None,
+            scope="Cluster",
+            columns=[AGE],
+        ),
+        CrdSpec(
+            kind="AnalysisRun",
+            plural="analysisruns",
+            short_names=["ar"],
+            spec_model=AnalysisRunSpec,
+            status_model=AnalysisRunStatus,
+            columns=[
+                {
+                    "name": "Status",
+                    "type": "string",
+                    "jsonPath": ".status.phase",
+                    "description": "AnalysisRun status",
+                },
+                AGE,
+            ],
+        ),
+        CrdSpec(
+            kind="Experiment",
+            plural="experiments",
+            short_names=["exp"],
+            spec_model=ExperimentSpec,
+            status_model=None,
+            columns=[
+                {
+                    "name": "Status",
+                    "type": "string",
+                    "jsonPath": ".status.phase",
+                    "description": "Experiment status",
+                },
+                AGE,
+            ],
+        ),
+    ]
+    # Experiment status stays schemaless until an Experiment controller writes it.
+    specs[-1].status_model = _ExperimentStatus
+    return specs
+
+
+class _ExperimentStatus(BaseModel):
+    model_config = {"extra": "allow"}
+
+
+def render_all() -> dict[str, str]:
+    """File name -> YAML text for every CRD."""
+    files = {}
+    for spec in crd_specs():
+        document = crd(spec)
+        text = "# Generated by hack/gen_crds.py from rollouts/api; do not edit.\n"
+        text += yaml.safe_dump(document, sort_keys=False, width=120)
+        files[f"{spec.plural}.{spec.group}.yaml"] = text
+    return files
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the files are out of date")
+    args = parser.parse_args()
+    files = render_all()
+    stale = []
+    for directory in OUTPUT_DIRS:
+        for name, text in files.items():
+            path = directory / name
+            if not path.exists() or path.read_text() != text:
+                stale.append(path)
+                if not args.check:
+                    directory.mkdir(parents=True, exist_ok=True)
+                    path.write_text(text)
+        for existing in directory.glob("*.yaml"):
+            if existing.name not in files:
+                stale.append(existing)
+                if not args.check:
+                    existing.unlink()
+    if args.check and stale:
+        print("out of date: " + ", ".join(str(p.relative_to(REPO)) for p in stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
