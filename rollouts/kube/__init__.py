@@ -1,1 +1,4 @@
-"""Kubernetes I/O: client, informers, work queue, leader election, events. Knows nothing of rollouts."""
+"""Kubernetes I/O: client, informers, work queue, leader election, events.
+
+Knows nothing of rollouts (DESIGN.md §2).
+"""

@@ -1,0 +1,371 @@
+"""A thin raw-JSON Kubernetes client over kubernetes_asyncio's transport.
+
+kubernetes_asyncio gives us configuration, authentication and TLS; its
+generated model classes are slow and would sit on every hot path, so requests
+here go through `ApiClient.call_api(..., _preload_content=False)` and bodies
+are parsed with orjson into plain dicts (DESIGN.md §4). Every call has a
+timeout, every write names our field manager, and every request is counted per
+verb and resource for `controller_clientset_k8s_request_total` and benchmarks.
+Errors become a small hierarchy (NotFound, Conflict, Forbidden, ...) so callers
+can react to what happened rather than to status codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+from kubernetes_asyncio import client as k8s_client
+from kubernetes_asyncio import config as k8s_config
+from kubernetes_asyncio.client.api_client import ApiClient
+
+DEFAULT_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Where a kind lives in the API: group, version, plural and scope."""
+
+    group: str
+    version: str
+    plural: str
+    kind: str
+    namespaced: bool = True
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def path(
+        self, namespace: str | None = None, name: str | None = None, subresource: str | None = None
+    ) -> str:
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        if name:
+            base += f"/{name}"
+            if subresource:
+                base += f"/{subresource}"
+        return base
+
+
+PODS = Resource("", "v1", "pods", "Pod")
+SERVICES = Resource("", "v1", "services", "Service")
+EVENTS = Resource("", "v1", "events", "Event")
+SECRETS = Resource("", "v1", "secrets", "Secret")
+CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")
+NAMESPACES = Resource("", "v1", "namespaces", "Namespace", namespaced=False)
+REPLICASETS = Resource("apps", "v1", "replicasets", "ReplicaSet")
+DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
+JOBS = Resource("batch", "v1", "jobs", "Job")
+LEASES = Resource("coordination.k8s.io", "v1", "leases", "Lease")
+ROLLOUTS = Resource("argoproj.io", "v1alpha1", "rollouts", "Rollout")
+ANALYSIS_RUNS = Resource("argoproj.io", "v1alpha1", "analysisruns", "AnalysisRun")
+ANALYSIS_TEMPLATES = Resource("argoproj.io", "v1alpha1", "analysistemplates", "AnalysisTemplate")
+CLUSTER_ANALYSIS_TEMPLATES = Resource(
+    "argoproj.io",
+    "v1alpha1",
+    "clusteranalysistemplates",
+    "ClusterAnalysisTemplate",
+    namespaced=False,
+)
+EXPERIMENTS = Resource("argoproj.io", "v1alpha1", "experiments", "Experiment")
+
+
+class KubeError(Exception):
+    """An API call failed; `status` is the HTTP status (0 when none was received)."""
+
+    def __init__(self, message: str, *, status: int = 0, reason: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+class NotFoundError(KubeError):
+    pass
+
+
+class ConflictError(KubeError):
+    """409: a stale resourceVersion, or the object already exists (reason AlreadyExists)."""
+
+
+class ForbiddenError(KubeError):
+    pass
+
+
+class InvalidError(KubeError):
+    """422: the API server rejected the object; the message says which field."""
+
+
+class GoneError(KubeError):
+    """410: the resourceVersion asked for is too old (watch must relist)."""
+
+
+class UnreachableError(KubeError):
+    """No HTTP answer at all: connection refused, DNS, TLS, timeout."""
+
+
+_ERRORS: dict[int, type[KubeError]] = {
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    410: GoneError,
+    422: InvalidError,
+}
+
+
+def _error(status: int, body: bytes, what: str) -> KubeError:
+    message, reason = body.decode(errors="replace")[:500], ""
+    try:
+        parsed = orjson.loads(body)
+        if isinstance(parsed, dict):
+            message = str(parsed.get("message") or message)
+            reason = str(parsed.get("reason") or "")
+    except orjson.JSONDecodeError:
+        pass
+    return _ERRORS.get(status, KubeError)(f"{what}: {message}", status=status, reason=reason)
+
+
+PATCH_CONTENT_TYPES = {
+    "merge": "application/merge-patch+json",
+    "json": "application/json-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+    "apply": "application/apply-patch+yaml",
+}
+
+
+async def load_api_client(kubeconfig: str | None = None, context: str | None = None) -> ApiClient:
+    """kubeconfig (path, KUBECONFIG, ~/.kube/config) or in-cluster configuration."""
+    configuration = k8s_client.Configuration()
+    try:
+        await k8s_config.load_kube_config(
+            config_file=kubeconfig, context=context, client_configuration=configuration
+        )
+    except (k8s_config.ConfigException, FileNotFoundError, TypeError):
+        if kubeconfig:
+            raise
+        k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+    return ApiClient(configuration)
+
+
+class KubeClient:
+    """Raw-JSON requests; one instance shared by a process (it holds the connection pool)."""
+
+    def __init__(
+        self,
+        api_client: ApiClient,
+        *,
+        field_manager: str = "rollouts-controller",
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        on_request: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.api_client = api_client
+        self.field_manager = field_manager
+        self.timeout = timeout
+        self.request_counts: Counter[tuple[str, str]] = Counter()
+        self._on_request = on_request
+
+    async def close(self) -> None:
+        await self.api_client.close()
+
+    def _count(self, verb: str, resource: Resource) -> None:
+        self.request_counts[(verb, resource.plural)] += 1
+        if self._on_request is not None:
+            self._on_request(verb, resource.kind)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        timeout: float | aiohttp.ClientTimeout | None = None,
+    ) -> aiohttp.ClientResponse:
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        try:
+            response: aiohttp.ClientResponse = await self.api_client.call_api(
+                path,
+                method,
+                query_params=query or [],
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=timeout if timeout is not None else self.timeout,
+            )
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise UnreachableError(f"{method} {path}: {error or type(error).__name__}") from error
+        return response
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
+        response = await self._send(method, path, query=query, body=body, content_type=content_type)
+        async with response:
+            try:
+                data = await asyncio.wait_for(response.read(), self.timeout)
+            except (aiohttp.ClientError, TimeoutError) as error:
+                raise UnreachableError(
+                    f"{method} {path}: {error or type(error).__name__}"
+                ) from error
+            if not 200 <= response.status < 300:
+                raise _error(response.status, data, f"{method} {path}")
+        parsed: dict[str, Any] = orjson.loads(data) if data else {}
+        return parsed
+
+    # ------------------------------------------------------------------ verbs
+
+    async def get(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        name: str,
+        *,
+        subresource: str | None = None,
+    ) -> dict[str, Any]:
+        self._count("get", resource)
+        return await self.request("GET", resource.path(namespace, name, subresource))
+
+    async def list(
+        self,
+        resource: Resource,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        resource_version: str | None = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+    ) -> dict[str, Any]:
+        self._count("list", resource)
+        query = []
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
+        if resource_version is not None:
+            query.append(("resourceVersion", resource_version))
+        if limit:
+            query.append(("limit", str(limit)))
+        if continue_token:
+            query.append(("continue", continue_token))
+        return await self.request("GET", resource.path(namespace), query=query)
+
+    async def create(
+        self, resource: Resource, namespace: str | None, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        self._count("create", resource)
+        return await self.request(
+            "POST",
+            resource.path(namespace),
+            query=[("fieldManager", self.field_manager)],
+            body=body,
+        )
+
+    async def replace(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        name: str,
+        body: dict[str, Any],
+        *,
+        subresource: str | None = None,
+    ) -> dict[str, Any]:
+        """PUT; carries body.metadata.resourceVersion, so a stale write raises ConflictError."""
+        self._count("update", resource)
+        return await self.request(
+            "PUT",
+            resource.path(namespace, name, subresource),
+            query=[("fieldManager", self.field_manager)],
+            body=body,
+        )
+
+    async def patch(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        name: str,
+        patch: Any,
+        *,
+        patch_type: str = "merge",
+        subresource: str | None = None,
+        force: bool = False,
+    ) -> dict[str, Any]:
+        self._count("patch", resource)
+        query = [("fieldManager", self.field_manager)]
+        if patch_type == "apply" and force:
+            query.append(("force", "true"))
+        return await self.request(
+            "PATCH",
+            resource.path(namespace, name, subresource),
+            query=query,
+            body=patch,
+            content_type=PATCH_CONTENT_TYPES[patch_type],
+        )
+
+    async def delete(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        name: str,
+        *,
+        propagation: str | None = None,
+        uid: str | None = None,
+    ) -> dict[str, Any]:
+        self._count("delete", resource)
+        body: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+        if propagation:
+            body["propagationPolicy"] = propagation
+        if uid:
+            body["preconditions"] = {"uid": uid}
+        return await self.request("DELETE", resource.path(namespace, name), body=body)
+
+    async def watch(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        *,
+        resource_version: str,
+        label_selector: str | None = None,
+        timeout_seconds: int = 300,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Watch events as dicts ({"type", "object"}), bookmarks included, until the end."""
+        self._count("watch", resource)
+        query = [
+            ("watch", "true"),
+            ("allowWatchBookmarks", "true"),
+            ("resourceVersion", resource_version),
+            ("timeoutSeconds", str(timeout_seconds)),
+        ]
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        # No total timeout on a watch: only connect and idle-read limits.
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=self.timeout, sock_read=timeout_seconds + 30
+        )
+        response = await self._send("GET", resource.path(namespace), query=query, timeout=timeout)
+        async with response:
+            if not 200 <= response.status < 300:
+                raise _error(response.status, await response.read(), f"WATCH {resource.plural}")
+            try:
+                async for line in response.content:
+                    if line.strip():
+                        yield orjson.loads(line)
+            except (aiohttp.ClientError, TimeoutError) as error:
+                raise UnreachableError(
+                    f"watch {resource.plural}: {error or type(error).__name__}"
+                ) from error

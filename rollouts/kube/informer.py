@@ -1,0 +1,242 @@
+"""Informers: list + watch into an in-memory cache with indexes, and change handlers.
+
+Level-triggered controllers (DESIGN.md §3) read the world from these caches and
+use events only to learn *which* object to look at. One informer lists a kind,
+then watches from the list's resourceVersion with bookmarks, so a reconnect
+resumes where it left off; a 410 Gone relists (and reports deletions that were
+missed in between); other failures reconnect with capped exponential backoff.
+Objects stay raw dicts parsed by orjson: no model classes on the watch path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from rollouts.kube.client import GoneError, KubeClient, KubeError, Resource
+
+log = logging.getLogger(__name__)
+
+Object = dict[str, Any]
+Handler = Callable[[str, Object, Object | None], None]
+"""handler(event_type, obj, old): event_type is ADDED, MODIFIED or DELETED."""
+IndexFunc = Callable[[Object], Iterable[str]]
+
+
+def object_key(obj: Object) -> str:
+    meta = obj.get("metadata", {})
+    namespace = meta.get("namespace")
+    return f"{namespace}/{meta['name']}" if namespace else str(meta["name"])
+
+
+def index_by_namespace(obj: Object) -> list[str]:
+    return [obj.get("metadata", {}).get("namespace", "")]
+
+
+def index_by_owner_uid(obj: Object) -> list[str]:
+    return [
+        ref["uid"] for ref in obj.get("metadata", {}).get("ownerReferences") or [] if "uid" in ref
+    ]
+
+
+def index_by_label(label: str) -> IndexFunc:
+    def index(obj: Object) -> list[str]:
+        value = (obj.get("metadata", {}).get("labels") or {}).get(label)
+        return [value] if value is not None else []
+
+    return index
+
+
+class Informer:
+    def __init__(
+        self,
+        client: KubeClient,
+        resource: Resource,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        indexers: dict[str, IndexFunc] | None = None,
+        watch_timeout_seconds: int = 300,
+        max_backoff_seconds: float = 30.0,
+    ) -> None:
+        self.client = client
+        self.resource = resource
+        self.namespace = namespace
+        self.label_selector = label_selector
+        self.indexers: dict[str, IndexFunc] = {
+            "namespace": index_by_namespace,
+            "owner": index_by_owner_uid,
+        }
+        self.indexers.update(indexers or {})
+        self.watch_timeout_seconds = watch_timeout_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self.synced = asyncio.Event()
+        self.resource_version = ""
+        self.relists = 0
+        self._store: dict[str, Object] = {}
+        self._indexes: dict[str, dict[str, set[str]]] = {
+            name: defaultdict(set) for name in self.indexers
+        }
+        self._handlers: list[Handler] = []
+
+    # ------------------------------------------------------------------ reads
+
+    def add_handler(self, handler: Handler) -> None:
+        self._handlers.append(handler)
+
+    def get(self, namespace: str | None, name: str) -> Object | None:
+        return self._store.get(f"{namespace}/{name}" if namespace else name)
+
+    def items(self, namespace: str | None = None) -> list[Object]:
+        if namespace is None:
+            return list(self._store.values())
+        return self.by_index("namespace", namespace)
+
+    def by_index(self, index: str, value: str) -> list[Object]:
+        keys = self._indexes[index].get(value, set())
+        return [self._store[key] for key in sorted(keys) if key in self._store]
+
+    async def wait_synced(self, timeout: float | None = None) -> None:
+        await asyncio.wait_for(self.synced.wait(), timeout)
+
+    # ---------------------------------------------------------------- writes
+
+    def _index(self, key: str, obj: Object, *, add: bool) -> None:
+        for name, func in self.indexers.items():
+            for value in func(obj):
+                bucket = self._indexes[name][value]
+                if add:
+                    bucket.add(key)
+                else:
+                    bucket.discard(key)
+                    if not bucket:
+                        del self._indexes[name][value]
+
+    def _notify(self, event_type: str, obj: Object, old: Object | None) -> None:
+        for handler in self._handlers:
+            try:
+                handler(event_type, obj, old)
+            except Exception:  # one bad handler must not stop the informer
+                log.exception(
+                    "informer handler failed for %s %s", self.resource.plural, object_key(obj)
+                )
+
+    def _upsert(self, obj: Object) -> None:
+        key = object_key(obj)
+        old = self._store.get(key)
+        if old is not None:
+            self._index(key, old, add=False)
+        self._store[key] = obj
+        self._index(key, obj, add=True)
+        self._notify("ADDED" if old is None else "MODIFIED", obj, old)
+
+    def _remove(self, obj: Object) -> None:
+        key = object_key(obj)
+        old = self._store.pop(key, None)
+        if old is not None:
+            self._index(key, old, add=False)
+        self._notify("DELETED", old or obj, None)
+
+    def upsert_local(self, obj: Object) -> None:
+        """Put the result of our own write into the cache at once (read-your-writes).
+
+        The watch delivers the same object moments later; an older copy never
+        replaces a newer one because resourceVersions only grow per object.
+        """
+        key = object_key(obj)
+        current = self._store.get(key)
+        if current is not None and _rv(current) >= _rv(obj):
+            return
+        self._upsert(obj)
+
+    # ------------------------------------------------------------------- loop
+
+    async def _list(self) -> None:
+        listing = await self.client.list(
+            self.resource, self.namespace, label_selector=self.label_selector
+        )
+        items = listing.get("items") or []
+        api_version = self.resource.api_version
+        seen = set()
+        for item in items:
+            item.setdefault("apiVersion", api_version)
+            item.setdefault("kind", self.resource.kind)
+            seen.add(object_key(item))
+            current = self._store.get(object_key(item))
+            if current is None or current.get("metadata", {}).get("resourceVersion") != item[
+                "metadata"
+            ].get("resourceVersion"):
+                self._upsert(item)
+        for key in [k for k in self._store if k not in seen]:
+            self._remove(self._store[key])
+        self.resource_version = listing.get("metadata", {}).get("resourceVersion", "")
+        self.synced.set()
+
+    async def run(self) -> None:
+        """List, then watch forever; cancel the task to stop."""
+        backoff = 0.5
+        need_list = True
+        while True:
+            try:
+                if need_list:
+                    await self._list()
+                    need_list = False
+                async for event in self.client.watch(
+                    self.resource,
+                    self.namespace,
+                    resource_version=self.resource_version,
+                    label_selector=self.label_selector,
+                    timeout_seconds=self.watch_timeout_seconds,
+                ):
+                    self._apply(event)
+                backoff = 0.5
+            except GoneError:
+                log.info(
+                    "%s: resourceVersion %s too old; relisting",
+                    self.resource.plural,
+                    self.resource_version,
+                )
+                self.relists += 1
+                need_list = True
+            except asyncio.CancelledError:
+                raise
+            except (KubeError, OSError, ValueError) as error:
+                delay = min(backoff, self.max_backoff_seconds) * (0.5 + random.random() / 2)
+                log.warning(
+                    "%s watch failed (%s); retrying in %.1fs", self.resource.plural, error, delay
+                )
+                await asyncio.sleep(delay)
+                backoff = min(backoff * 2, self.max_backoff_seconds)
+
+    def _apply(self, event: dict[str, Any]) -> None:
+        event_type = event.get("type")
+        obj = event.get("object") or {}
+        if event_type == "ERROR":
+            if obj.get("code") == 410:
+                raise GoneError("watch: resourceVersion too old", status=410)
+            raise KubeError(f"watch error: {obj.get('message')}", status=int(obj.get("code") or 0))
+        resource_version = obj.get("metadata", {}).get("resourceVersion")
+        if resource_version:
+            self.resource_version = resource_version
+        if event_type == "BOOKMARK":
+            return
+        obj.setdefault("apiVersion", self.resource.api_version)
+        obj.setdefault("kind", self.resource.kind)
+        if event_type in ("ADDED", "MODIFIED"):
+            current = self._store.get(object_key(obj))
+            if current is not None and _rv(current) > _rv(obj):
+                return  # our own newer write is already cached
+            self._upsert(obj)
+        elif event_type == "DELETED":
+            self._remove(obj)
+
+
+def _rv(obj: Object) -> int:
+    try:
+        return int(obj.get("metadata", {}).get("resourceVersion") or 0)
+    except ValueError:
+        return 0

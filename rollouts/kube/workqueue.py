@@ -1,0 +1,174 @@
+"""A work queue of object keys, like client-go's rate-limited delaying queue.
+
+Semantics controllers rely on:
+- de-duplicating: a key waiting to be processed is queued once;
+- per-key serialised: a key being processed is not handed to a second worker;
+  if it is added meanwhile, it is processed again after (dirty set);
+- `add_after(key, delay)`: timed requeues, the earliest wins;
+- `add_rate_limited(key)`: exponential backoff per key (5 ms doubling, capped),
+  reset by `forget(key)` after a success;
+- `shutdown()`: workers drain and stop taking work.
+Time comes from an injected monotonic clock so tests need not sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+
+
+class ShutDownError(Exception):
+    """The queue was shut down; workers stop."""
+
+
+class WorkQueue:
+    def __init__(
+        self,
+        *,
+        base_delay: float = 0.005,
+        max_delay: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._queue: list[str] = []
+        self._queued: set[str] = set()
+        self._processing: set[str] = set()
+        self._dirty: set[str] = set()
+        self._failures: dict[str, int] = {}
+        self._waiting: list[tuple[float, int, str]] = []
+        self._waiting_until: dict[str, float] = {}
+        self._counter = itertools.count()
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+        self._clock = clock
+        self._signal = asyncio.Event()
+        self._shutting_down = False
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def add(self, key: str) -> None:
+        if self._shutting_down:
+            return
+        if key in self._processing:
+            self._dirty.add(key)
+            return
+        if key in self._queued:
+            return
+        self._queued.add(key)
+        self._queue.append(key)
+        self._wake()
+
+    def add_after(self, key: str, delay: float) -> None:
+        if delay <= 0:
+            self.add(key)
+            return
+        due = self._clock() + delay
+        current = self._waiting_until.get(key)
+        if current is not None and current <= due:
+            return  # an earlier requeue is already planned
+        self._waiting_until[key] = due
+        heapq.heappush(self._waiting, (due, next(self._counter), key))
+        self._wake()
+
+    def add_rate_limited(self, key: str) -> None:
+        failures = self._failures.get(key, 0)
+        self._failures[key] = failures + 1
+        self.add_after(key, min(self._base_delay * (2**failures), self._max_delay))
+
+    def forget(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def failures(self, key: str) -> int:
+        return self._failures.get(key, 0)
+
+    def _wake(self) -> None:
+        self._signal.set()
+
+    def _promote_due(self) -> float | None:
+        """Move due timed keys into the queue; return seconds until the next one."""
+        now = self._clock()
+        while self._waiting:
+            due, _, key = self._waiting[0]
+            if self._waiting_until.get(key) != due:
+                heapq.heappop(self._waiting)  # superseded by an earlier requeue
+                continue
+            if due > now:
+                return due - now
+            heapq.heappop(self._waiting)
+            del self._waiting_until[key]
+            self.add(key)
+        return None
+
+    async def get(self) -> str:
+        """The next key to process; raises ShutDownError once shut down and drained."""
+        while True:
+            wait_for = self._promote_due()
+            if self._queue:
+                key = self._queue.pop(0)
+                self._queued.discard(key)
+                self._processing.add(key)
+                return key
+            if self._shutting_down:
+                raise ShutDownError()
+            # No await between the checks above and clear(): nothing can slip in.
+            self._signal.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._signal.wait(), timeout=wait_for)
+
+    def done(self, key: str) -> None:
+        self._processing.discard(key)
+        if key in self._dirty:
+            self._dirty.discard(key)
+            self.add(key)
+
+    def shutdown(self) -> None:
+        self._shutting_down = True
+        self._queue.clear()
+        self._queued.clear()
+        self._waiting.clear()
+        self._waiting_until.clear()
+        self._wake()
+
+    @property
+    def processing(self) -> int:
+        return len(self._processing)
+
+
+async def run_workers(
+    queue: WorkQueue,
+    reconcile: Callable[[str], Awaitable[float | None]],
+    *,
+    workers: int,
+    on_error: Callable[[str, BaseException], None] | None = None,
+) -> None:
+    """Run `workers` loops: reconcile(key) -> optional requeue delay; errors back off."""
+
+    async def worker() -> None:
+        while True:
+            try:
+                key = await queue.get()
+            except ShutDownError:
+                return
+            try:
+                requeue = await reconcile(key)
+            except asyncio.CancelledError:
+                queue.done(key)
+                raise
+            except Exception as error:
+                if on_error is not None:
+                    on_error(key, error)
+                queue.done(key)
+                queue.add_rate_limited(key)
+                continue
+            queue.forget(key)
+            queue.done(key)
+            if requeue is not None:
+                queue.add_after(key, requeue)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(workers):
+            group.create_task(worker())
