@@ -1,0 +1,1267 @@
+"""The condition language of AnalysisTemplates: expr-lang syntax, our own evaluator.
+
+Argo evaluates `successCondition` / `failureCondition` with expr-lang
+(github.com/expr-lang/expr). Templates written for Argo must mean the same
+here, so this module reimplements the part of that language conditions use:
+literals, `result` and its fields and indexes, arithmetic, comparisons,
+boolean operators (symbolic and worded), `in`, ternary, `??`, string
+operators, and the builtins (`len`, `all(result, {# > 0.9})`, `min`, ...)
+plus the ones Argo adds (`isNaN`, `isInf`, `isNil`, `asInt`, `asFloat`,
+`default`).
+
+It is shaped as: a lark LALR grammar (fast, and parse errors carry a line and
+column) -> a small tree of nodes, each with an `ev()` method -> a tree-walking
+evaluation. Python's `eval` is never involved. Semantics follow Go / expr where
+users can see the difference: `int + int` stays an int, `/` always gives a
+float, `%` needs ints and truncates toward zero, `**` gives a float, division
+by zero gives ±Inf/NaN, `1 == 1.0` is true, `true == 1` is false, NaN compares
+false, a missing map key reads as nil.
+
+Every problem is an `ExprError` (or its subclass `ExprSyntaxError` for source
+that does not parse), so callers catch one type. Compiled expressions are
+cached on their source text.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+__all__ = [
+    "CompiledExpression",
+    "ExprError",
+    "ExprSyntaxError",
+    "compile_expression",
+    "evaluate",
+    "evaluate_condition",
+]
+
+
+class ExprError(Exception):
+    """An expression that cannot be compiled or evaluated."""
+
+
+class ExprSyntaxError(ExprError):
+    """Source text that does not parse; `line` and `column` are 1-based."""
+
+    def __init__(self, message: str, *, line: int, column: int) -> None:
+        super().__init__(f"{message} (line {line}, column {column})")
+        self.line = line
+        self.column = column
+
+
+_GRAMMAR = r"""
+?start: expr
+
+?expr: or_expr
+     | or_expr "?" expr ":" expr -> ternary
+
+?or_expr: and_expr
+        | or_expr ("||" | "or") and_expr -> or_
+?and_expr: cmp
+         | and_expr ("&&" | "and") cmp -> and_
+?cmp: range_
+    | cmp cmp_op range_ -> compare
+cmp_op: CMP
+      | "not" negatable -> negated_op
+      | negatable
+!negatable: "in" | "matches" | "contains" | "startsWith" | "endsWith"
+?range_: sum
+       | sum ".." sum -> range_
+?sum: notx
+    | sum ADDOP notx -> binop
+?notx: product
+     | ("!" | "not") notx -> not_
+?product: unary
+        | product MULOP unary -> binop
+?unary: power
+      | ADDOP unary -> unary
+?power: coalesce
+      | coalesce POWOP unary -> binop
+?coalesce: postfix
+         | coalesce "??" postfix -> coalesce
+?postfix: atom
+        | postfix "." NAME -> member
+        | postfix "?." NAME -> opt_member
+        | postfix "[" expr "]" -> index
+        | postfix "?.[" expr "]" -> opt_index
+        | postfix "[" [expr] ":" [expr] "]" -> slice
+?atom: NUMBER -> number
+     | STRING -> string
+     | RAWSTRING -> rawstring
+     | TRUE -> true
+     | FALSE -> false
+     | NIL -> nil
+     | NAME -> var
+     | NAME "(" [expr_list] ")" -> call
+     | POINTER -> pointer
+     | POINTER NAME -> pointer_var
+     | "." NAME -> pointer_member
+     | "(" expr ")"
+     | "[" [expr_list] "]" -> array
+     | "{" [pair ("," pair)* [","]] "}" -> map
+     | "{" expr "}" -> closure
+expr_list: expr ("," expr)* [","]
+pair: map_key ":" expr
+?map_key: NAME -> key_name
+        | STRING -> string
+        | NUMBER -> number
+
+CMP: "==" | "!=" | "<=" | ">=" | "<" | ">"
+ADDOP: "+" | "-"
+MULOP: "*" | "/" | "%"
+POWOP: "**" | "^"
+TRUE: "true"
+FALSE: "false"
+NIL: "nil"
+POINTER: "#"
+NAME: /[A-Za-z_$][A-Za-z0-9_$]*/
+NUMBER: /0[xX][0-9a-fA-F_]+/
+      | /0[oO][0-7_]+/
+      | /0[bB][01_]+/
+      | /([0-9][0-9_]*)?\.[0-9][0-9_]*([eE][+-]?[0-9]+)?/
+      | /[0-9][0-9_]*[eE][+-]?[0-9]+/
+      | /[0-9][0-9_]*/
+STRING: /"(\\.|[^"\\\n])*"/ | /'(\\.|[^'\\\n])*'/
+RAWSTRING: /`[^`]*`/
+
+%import common.WS
+%ignore WS
+"""
+
+_PARSER = Lark(_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, dict):
+        return "map"
+    if isinstance(value, _Closure):
+        return "predicate"
+    return type(value).__name__
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _equal(left: Any, right: Any) -> bool:
+    """expr's runtime.Equal: numbers by value across int/float, bools never equal numbers."""
+    if _is_number(left) and _is_number(right):
+        return bool(left == right)
+    if isinstance(left, bool) or isinstance(right, bool):
+        return isinstance(left, bool) and isinstance(right, bool) and left is right
+    if isinstance(left, list | tuple) and isinstance(right, list | tuple):
+        return len(left) == len(right) and all(_equal(a, b) for a, b in zip(left, right, strict=True))
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(_equal(left[k], right[k]) for k in left)
+    if type(left) is not type(right):
+        return False
+    return bool(left == right)
+
+
+def _less(left: Any, right: Any, op: str) -> bool:
+    if (_is_number(left) and _is_number(right)) or (isinstance(left, str) and isinstance(right, str)):
+        if op == "<":
+            return bool(left < right)
+        if op == ">":
+            return bool(left > right)
+        if op == "<=":
+            return bool(left <= right)
+        return bool(left >= right)
+    raise ExprError(f"invalid operation: {_type_name(left)} {op} {_type_name(right)} (mismatched types)")
+
+
+def _to_int(value: Any, what: str) -> int:
+    if _is_int(value):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ExprError(f"{what} must be an integer, got {_type_name(value)}")
+
+
+def _go_float_div(left: float, right: float) -> float:
+    if right == 0:
+        if left == 0 or math.isnan(left):
+            return math.nan
+        return math.copysign(math.inf, left) * math.copysign(1.0, right)
+    return left / right
+
+
+def _arith(op: str, left: Any, right: Any) -> Any:
+    if op == "+":
+        if isinstance(left, str) and isinstance(right, str):
+            return left + right
+        if isinstance(left, list) and isinstance(right, list):
+            return left + right
+    if not (_is_number(left) and _is_number(right)):
+        raise ExprError(f"invalid operation: {_type_name(left)} {op} {_type_name(right)} (mismatched types)")
+    both_int = _is_int(left) and _is_int(right)
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if op == "/":
+        return _go_float_div(float(left), float(right))
+    if op == "%":
+        if not both_int:
+            raise ExprError(f"invalid operation: {_type_name(left)} % {_type_name(right)}")
+        if right == 0:
+            raise ExprError("integer divide by zero")
+        # Go's remainder truncates toward zero (sign of the dividend), unlike Python's.
+        remainder = abs(left) % abs(right)
+        return -remainder if left < 0 else remainder
+    # ** and ^: Go's math.Pow, always a float, Inf/NaN instead of exceptions.
+    try:
+        return math.pow(float(left), float(right))
+    except OverflowError:
+        return math.inf
+    except ValueError:
+        return math.nan
+
+
+@functools.lru_cache(maxsize=256)
+def _regex(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as err:
+        raise ExprError(f"invalid regular expression {pattern!r}: {err}") from err
+
+
+def _string_op(op: str, left: Any, right: Any) -> bool:
+    if not (isinstance(left, str) and isinstance(right, str)):
+        raise ExprError(f"invalid operation: {_type_name(left)} {op} {_type_name(right)} (needs strings)")
+    if op == "contains":
+        return right in left
+    if op == "startsWith":
+        return left.startswith(right)
+    if op == "endsWith":
+        return left.endswith(right)
+    return _regex(right).search(left) is not None
+
+
+def _in(needle: Any, haystack: Any) -> bool:
+    if isinstance(haystack, list | tuple):
+        return any(_equal(needle, item) for item in haystack)
+    if isinstance(haystack, dict):
+        try:
+            return needle in haystack
+        except TypeError:
+            return False
+    if haystack is None:
+        return False
+    raise ExprError(f"operator in not defined on {_type_name(haystack)}")
+
+
+def _fetch(container: Any, key: Any, *, optional: bool) -> Any:
+    """expr's runtime.Fetch: index arrays and strings (negative from the end), read map keys."""
+    if container is None:
+        if optional:
+            return None
+        raise ExprError(f"cannot fetch {key!r} from nil")
+    if isinstance(container, dict):
+        try:
+            return container.get(key)
+        except TypeError as err:
+            raise ExprError(f"cannot use {_type_name(key)} as a map key") from err
+    if isinstance(container, list | tuple | str):
+        if isinstance(key, str):
+            raise ExprError(f"cannot fetch {key!r} from {_type_name(container)}")
+        index = _to_int(key, "index")
+        length = len(container)
+        if index < 0:
+            index += length
+        if index < 0 or index >= length:
+            raise ExprError(f"index out of range: {index} (array length is {length})")
+        return container[index]
+    raise ExprError(f"cannot fetch {key!r} from {_type_name(container)}")
+
+
+def _truth(value: Any, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ExprError(f"{what} needs a bool, got {_type_name(value)}")
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+@dataclass(slots=True)
+class _Frame:
+    """Variables, plus the element (#), index and accumulator of the innermost predicate."""
+
+    variables: dict[str, Any]
+    pointer: Any = None
+    index: int = 0
+    acc: Any = None
+    in_predicate: bool = False
+
+
+class _Node:
+    line: int = 0
+    column: int = 0
+    children: ClassVar[tuple[str, ...]] = ()
+
+    def ev(self, frame: _Frame) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def walk(self) -> Iterator[_Node]:
+        yield self
+        for name in self.children:
+            child = getattr(self, name)
+            if isinstance(child, _Node):
+                yield from child.walk()
+            elif isinstance(child, list):
+                for item in child:
+                    if isinstance(item, _Node):
+                        yield from item.walk()
+                    elif isinstance(item, tuple):
+                        for sub in item:
+                            if isinstance(sub, _Node):
+                                yield from sub.walk()
+
+
+class _Const(_Node):
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def ev(self, frame: _Frame) -> Any:
+        return self.value
+
+
+class _Var(_Node):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def ev(self, frame: _Frame) -> Any:
+        return frame.variables[self.name]
+
+
+class _Pointer(_Node):
+    def __init__(self, name: str | None) -> None:
+        self.name = name
+
+    def ev(self, frame: _Frame) -> Any:
+        if not frame.in_predicate:
+            raise ExprError("# used outside of a predicate")
+        if self.name is None:
+            return frame.pointer
+        if self.name == "index":
+            return frame.index
+        if self.name == "acc":
+            return frame.acc
+        return _fetch(frame.pointer, self.name, optional=False)
+
+
+class _Member(_Node):
+    children = ("target", "key")
+
+    def __init__(self, target: _Node, key: _Node, *, optional: bool) -> None:
+        self.target = target
+        self.key = key
+        self.optional = optional
+
+    def ev(self, frame: _Frame) -> Any:
+        container = self.target.ev(frame)
+        if container is None and self.optional:
+            return None
+        return _fetch(container, self.key.ev(frame), optional=self.optional)
+
+
+class _Slice(_Node):
+    children = ("target", "low", "high")
+
+    def __init__(self, target: _Node, low: _Node | None, high: _Node | None) -> None:
+        self.target = target
+        self.low = low
+        self.high = high
+
+    def ev(self, frame: _Frame) -> Any:
+        container = self.target.ev(frame)
+        if not isinstance(container, list | tuple | str):
+            raise ExprError(f"cannot slice {_type_name(container)}")
+        low = 0 if self.low is None else _to_int(self.low.ev(frame), "slice index")
+        high = len(container) if self.high is None else _to_int(self.high.ev(frame), "slice index")
+        return container[low:high]
+
+
+class _Unary(_Node):
+    children = ("operand",)
+
+    def __init__(self, op: str, operand: _Node) -> None:
+        self.op = op
+        self.operand = operand
+
+    def ev(self, frame: _Frame) -> Any:
+        value = self.operand.ev(frame)
+        if self.op in ("!", "not"):
+            return not _truth(value, self.op)
+        if not _is_number(value):
+            raise ExprError(f"invalid operation: {self.op}{_type_name(value)}")
+        return -value if self.op == "-" else value
+
+
+class _Binary(_Node):
+    children = ("left", "right")
+
+    def __init__(self, op: str, left: _Node, right: _Node, *, negate: bool = False) -> None:
+        self.op = op
+        self.left = left
+        self.right = right
+        self.negate = negate
+
+    def ev(self, frame: _Frame) -> Any:
+        op = self.op
+        left = self.left.ev(frame)
+        if op in ("||", "or"):
+            return _truth(left, op) or _truth(self.right.ev(frame), op)
+        if op in ("&&", "and"):
+            return _truth(left, op) and _truth(self.right.ev(frame), op)
+        right = self.right.ev(frame)
+        result: Any
+        if op == "==":
+            result = _equal(left, right)
+        elif op == "!=":
+            result = not _equal(left, right)
+        elif op in ("<", ">", "<=", ">="):
+            result = _less(left, right, op)
+        elif op == "in":
+            result = _in(left, right)
+        elif op in ("contains", "startsWith", "endsWith", "matches"):
+            result = _string_op(op, left, right)
+        elif op == "..":
+            result = list(range(_to_int(left, ".."), _to_int(right, "..") + 1))
+        else:
+            result = _arith(op, left, right)
+        return (not result) if self.negate else result
+
+
+class _Ternary(_Node):
+    children = ("cond", "then", "otherwise")
+
+    def __init__(self, cond: _Node, then: _Node, otherwise: _Node) -> None:
+        self.cond = cond
+        self.then = then
+        self.otherwise = otherwise
+
+    def ev(self, frame: _Frame) -> Any:
+        if _truth(self.cond.ev(frame), "?:"):
+            return self.then.ev(frame)
+        return self.otherwise.ev(frame)
+
+
+class _Coalesce(_Node):
+    children = ("left", "right")
+
+    def __init__(self, left: _Node, right: _Node) -> None:
+        self.left = left
+        self.right = right
+
+    def ev(self, frame: _Frame) -> Any:
+        try:
+            value = self.left.ev(frame)
+        except ExprError:
+            # `result.a.b ?? 0`: a missing link in the chain reads as nil, like expr.
+            value = None
+        return self.right.ev(frame) if value is None else value
+
+
+class _Array(_Node):
+    children = ("items",)
+
+    def __init__(self, items: list[_Node]) -> None:
+        self.items = items
+
+    def ev(self, frame: _Frame) -> Any:
+        return [item.ev(frame) for item in self.items]
+
+
+class _Map(_Node):
+    children = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[_Node, _Node]]) -> None:
+        self.pairs = pairs
+
+    def ev(self, frame: _Frame) -> Any:
+        return {key.ev(frame): value.ev(frame) for key, value in self.pairs}
+
+
+class _ClosureLiteral(_Node):
+    """`{ ... }` in argument position: the predicate of all/any/filter/...."""
+
+    children = ("body",)
+
+    def __init__(self, body: _Node) -> None:
+        self.body = body
+
+    def ev(self, frame: _Frame) -> Any:
+        raise ExprError("a predicate { ... } can only be an argument of a builtin such as all()")
+
+
+@dataclass(slots=True)
+class _Closure:
+    body: _Node
+    frame: _Frame
+
+    def __call__(self, element: Any, index: int, acc: Any = None) -> Any:
+        inner = _Frame(self.frame.variables, element, index, acc, in_predicate=True)
+        return self.body.ev(inner)
+
+
+class _Call(_Node):
+    children = ("args",)
+
+    def __init__(self, name: str, args: list[_Node]) -> None:
+        self.name = name
+        self.args = args
+        self.impl = _BUILTINS[name]
+
+    def ev(self, frame: _Frame) -> Any:
+        if self.name in _PREDICATE_BUILTINS:
+            values: list[Any] = [self.args[0].ev(frame)]
+            for arg in self.args[1:2]:
+                body = arg.body if isinstance(arg, _ClosureLiteral) else arg
+                values.append(_Closure(body, frame))
+            values.extend(arg.ev(frame) for arg in self.args[2:])
+        else:
+            values = [arg.ev(frame) for arg in self.args]
+        try:
+            return self.impl(*values)
+        except ExprError:
+            raise
+        except (TypeError, ValueError, OverflowError, ZeroDivisionError, KeyError) as err:
+            raise ExprError(f"{self.name}(): {err}") from err
+
+
+# --------------------------------------------------------------------------- builtins
+
+
+def _items(value: Any, name: str) -> list[Any]:
+    if isinstance(value, list | tuple):
+        return list(value)
+    if isinstance(value, dict):
+        return list(value.values())
+    raise ExprError(f"{name}() needs an array, got {_type_name(value)}")
+
+
+def _pred(fn: _Closure, element: Any, index: int, name: str) -> bool:
+    value = fn(element, index)
+    if not isinstance(value, bool):
+        raise ExprError(f"predicate of {name}() must return a bool, got {_type_name(value)}")
+    return value
+
+
+def _all(seq: Any, fn: _Closure) -> bool:
+    return all(_pred(fn, e, i, "all") for i, e in enumerate(_items(seq, "all")))
+
+
+def _any(seq: Any, fn: _Closure) -> bool:
+    return any(_pred(fn, e, i, "any") for i, e in enumerate(_items(seq, "any")))
+
+
+def _none(seq: Any, fn: _Closure) -> bool:
+    return not any(_pred(fn, e, i, "none") for i, e in enumerate(_items(seq, "none")))
+
+
+def _one(seq: Any, fn: _Closure) -> bool:
+    return sum(1 for i, e in enumerate(_items(seq, "one")) if _pred(fn, e, i, "one")) == 1
+
+
+def _filter(seq: Any, fn: _Closure) -> list[Any]:
+    return [e for i, e in enumerate(_items(seq, "filter")) if _pred(fn, e, i, "filter")]
+
+
+def _map(seq: Any, fn: _Closure) -> list[Any]:
+    return [fn(e, i) for i, e in enumerate(_items(seq, "map"))]
+
+
+def _count(seq: Any, fn: _Closure | None = None) -> int:
+    items = _items(seq, "count")
+    if fn is None:
+        return sum(1 for e in items if _truth(e, "count"))
+    return sum(1 for i, e in enumerate(items) if _pred(fn, e, i, "count"))
+
+
+def _sum(seq: Any, fn: _Closure | None = None) -> Any:
+    items = _items(seq, "sum")
+    if fn is not None:
+        items = [fn(e, i) for i, e in enumerate(items)]
+    total: Any = 0
+    for item in items:
+        total = _arith("+", total, item)
+    return total
+
+
+def _find(seq: Any, fn: _Closure) -> Any:
+    for i, e in enumerate(_items(seq, "find")):
+        if _pred(fn, e, i, "find"):
+            return e
+    return None
+
+
+def _find_index(seq: Any, fn: _Closure) -> int:
+    for i, e in enumerate(_items(seq, "findIndex")):
+        if _pred(fn, e, i, "findIndex"):
+            return i
+    return -1
+
+
+def _find_last(seq: Any, fn: _Closure) -> Any:
+    items = _items(seq, "findLast")
+    for i in range(len(items) - 1, -1, -1):
+        if _pred(fn, items[i], i, "findLast"):
+            return items[i]
+    return None
+
+
+def _find_last_index(seq: Any, fn: _Closure) -> int:
+    items = _items(seq, "findLastIndex")
+    for i in range(len(items) - 1, -1, -1):
+        if _pred(fn, items[i], i, "findLastIndex"):
+            return i
+    return -1
+
+
+def _reduce(seq: Any, fn: _Closure, *initial: Any) -> Any:
+    items = _items(seq, "reduce")
+    if initial:
+        acc, start = initial[0], 0
+    elif items:
+        acc, start = items[0], 1
+    else:
+        raise ExprError("reduce() of an empty array with no initial value")
+    for i in range(start, len(items)):
+        acc = fn(items[i], i, acc)
+    return acc
+
+
+def _len(value: Any) -> int:
+    if isinstance(value, str | list | tuple | dict):
+        return len(value)
+    raise ExprError(f"invalid argument for len (type {_type_name(value)})")
+
+
+def _abs(value: Any) -> Any:
+    if not _is_number(value):
+        raise ExprError(f"invalid argument for abs (type {_type_name(value)})")
+    return abs(value)
+
+
+def _rounding(fn: Callable[[float], float], name: str) -> Callable[[Any], float]:
+    def apply(value: Any) -> float:
+        if not _is_number(value):
+            raise ExprError(f"invalid argument for {name} (type {_type_name(value)})")
+        number = float(value)
+        if math.isnan(number) or math.isinf(number):
+            return number
+        return float(fn(number))
+
+    return apply
+
+
+def _go_round(value: float) -> float:
+    # Go's math.Round: half away from zero (Python's round() is half to even).
+    return math.copysign(math.floor(abs(value) + 0.5), value)
+
+
+def _flatten_numbers(args: tuple[Any, ...], name: str) -> list[Any]:
+    values: list[Any] = []
+    for arg in args:
+        if isinstance(arg, list | tuple):
+            values.extend(_flatten_numbers(tuple(arg), name))
+        elif _is_number(arg):
+            values.append(arg)
+        else:
+            raise ExprError(f"invalid argument for {name} (type {_type_name(arg)})")
+    return values
+
+
+def _min(*args: Any) -> Any:
+    values = _flatten_numbers(args, "min")
+    if not values:
+        return None
+    best = values[0]
+    for value in values[1:]:
+        best = min(best, value)
+    return best
+
+
+def _max(*args: Any) -> Any:
+    values = _flatten_numbers(args, "max")
+    if not values:
+        return None
+    best = values[0]
+    for value in values[1:]:
+        best = max(best, value)
+    return best
+
+
+def _mean(*args: Any) -> float:
+    values = _flatten_numbers(args, "mean")
+    return float(sum(values)) / len(values) if values else 0.0
+
+
+def _median(*args: Any) -> float:
+    values = sorted(float(v) for v in _flatten_numbers(args, "median"))
+    n = len(values)
+    if n == 0:
+        return 0.0
+    if n % 2 == 1:
+        return values[n // 2]
+    return (values[n // 2 - 1] + values[n // 2]) / 2
+
+
+def _as_int(value: Any) -> int:
+    """Argo's asInt: numbers truncate toward zero, strings must be base-10 integers."""
+    if _is_number(value):
+        number = float(value)
+        if math.isnan(number) or math.isinf(number):
+            raise ExprError(f"asInt() not supported on {value}")
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip() if value.strip() == value else value
+        if re.fullmatch(r"[+-]?[0-9]+", text):
+            return int(text)
+        raise ExprError(f'asInt(): strconv.ParseInt: parsing "{value}": invalid syntax')
+    raise ExprError(f"asInt() not supported on {_type_name(value)} {value!r}")
+
+
+_GO_FLOAT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)", re.I)
+
+
+def _as_float(value: Any) -> float:
+    """Argo's asFloat: numbers as floats, strings parsed like strconv.ParseFloat."""
+    if _is_number(value):
+        return float(value)
+    if isinstance(value, str):
+        if _GO_FLOAT.fullmatch(value):
+            return float(value)
+        raise ExprError(f'asFloat(): strconv.ParseFloat: parsing "{value}": invalid syntax')
+    raise ExprError(f"asFloat() not supported on {_type_name(value)} {value!r}")
+
+
+def _is_nan(value: Any) -> bool:
+    if not _is_number(value):
+        raise ExprError(f"isNaN() needs a number, got {_type_name(value)}")
+    return math.isnan(value)
+
+
+def _is_inf(value: Any) -> bool:
+    if not _is_number(value):
+        raise ExprError(f"isInf() needs a number, got {_type_name(value)}")
+    return math.isinf(value)
+
+
+def _is_nil(value: Any) -> bool:
+    return value is None
+
+
+def _default(value: Any, fallback: Any) -> Any:
+    return fallback if value is None else value
+
+
+def _int(value: Any) -> int:
+    if _is_number(value):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError as err:
+            raise ExprError(f"int(): cannot parse {value!r}") from err
+    raise ExprError(f"invalid argument for int (type {_type_name(value)})")
+
+
+def _float(value: Any) -> float:
+    if _is_number(value):
+        return float(value)
+    if isinstance(value, str):
+        return _as_float(value)
+    raise ExprError(f"invalid argument for float (type {_type_name(value)})")
+
+
+def _string(value: Any) -> str:
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+
+def _need_str(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise ExprError(f"{name}() needs a string, got {_type_name(value)}")
+    return value
+
+
+def _first(value: Any) -> Any:
+    items = _items(value, "first")
+    return items[0] if items else None
+
+
+def _last(value: Any) -> Any:
+    items = _items(value, "last")
+    return items[-1] if items else None
+
+
+def _get(container: Any, key: Any) -> Any:
+    try:
+        return _fetch(container, key, optional=True)
+    except ExprError:
+        return None
+
+
+def _keys(value: Any) -> list[Any]:
+    if not isinstance(value, dict):
+        raise ExprError(f"keys() needs a map, got {_type_name(value)}")
+    return list(value)
+
+
+def _values(value: Any) -> list[Any]:
+    if not isinstance(value, dict):
+        raise ExprError(f"values() needs a map, got {_type_name(value)}")
+    return list(value.values())
+
+
+def _sort(value: Any, order: str = "asc") -> list[Any]:
+    items = _items(value, "sort")
+    try:
+        return sorted(items, reverse=order == "desc")
+    except TypeError as err:
+        raise ExprError(f"sort(): cannot compare elements: {err}") from err
+
+
+def _flatten(value: Any) -> list[Any]:
+    out: list[Any] = []
+    for item in _items(value, "flatten"):
+        out.extend(_flatten(item) if isinstance(item, list) else [item])
+    return out
+
+
+def _uniq(value: Any) -> list[Any]:
+    out: list[Any] = []
+    for item in _items(value, "uniq"):
+        if not any(_equal(item, seen) for seen in out):
+            out.append(item)
+    return out
+
+
+def _concat(*values: Any) -> list[Any]:
+    out: list[Any] = []
+    for value in values:
+        out.extend(_items(value, "concat"))
+    return out
+
+
+def _join(value: Any, sep: str = "") -> str:
+    return _need_str(sep, "join").join(_need_str(v, "join") for v in _items(value, "join"))
+
+
+def _type(value: Any) -> str:
+    return _type_name(value)
+
+
+def _from_json(value: Any) -> Any:
+    try:
+        return json.loads(_need_str(value, "fromJSON"))
+    except json.JSONDecodeError as err:
+        raise ExprError(f"fromJSON(): {err}") from err
+
+
+_BUILTINS: dict[str, Callable[..., Any]] = {
+    # predicates
+    "all": _all,
+    "any": _any,
+    "none": _none,
+    "one": _one,
+    "filter": _filter,
+    "map": _map,
+    "count": _count,
+    "sum": _sum,
+    "find": _find,
+    "findIndex": _find_index,
+    "findLast": _find_last,
+    "findLastIndex": _find_last_index,
+    "reduce": _reduce,
+    # numbers
+    "len": _len,
+    "abs": _abs,
+    "ceil": _rounding(math.ceil, "ceil"),
+    "floor": _rounding(math.floor, "floor"),
+    "round": _rounding(_go_round, "round"),
+    "min": _min,
+    "max": _max,
+    "mean": _mean,
+    "median": _median,
+    "int": _int,
+    "float": _float,
+    "string": _string,
+    "type": _type,
+    # strings
+    "trim": lambda s, cut=None: _need_str(s, "trim").strip(cut),
+    "trimPrefix": lambda s, p: _need_str(s, "trimPrefix").removeprefix(p),
+    "trimSuffix": lambda s, p: _need_str(s, "trimSuffix").removesuffix(p),
+    "upper": lambda s: _need_str(s, "upper").upper(),
+    "lower": lambda s: _need_str(s, "lower").lower(),
+    "split": lambda s, sep: _need_str(s, "split").split(sep),
+    "replace": lambda s, old, new: _need_str(s, "replace").replace(old, new),
+    "repeat": lambda s, n: _need_str(s, "repeat") * _to_int(n, "repeat count"),
+    "indexOf": lambda s, sub: _need_str(s, "indexOf").find(sub),
+    "lastIndexOf": lambda s, sub: _need_str(s, "lastIndexOf").rfind(sub),
+    "hasPrefix": lambda s, p: _need_str(s, "hasPrefix").startswith(p),
+    "hasSuffix": lambda s, p: _need_str(s, "hasSuffix").endswith(p),
+    "join": _join,
+    "toJSON": lambda v: json.dumps(v, indent=2),
+    "fromJSON": _from_json,
+    # collections
+    "first": _first,
+    "last": _last,
+    "get": _get,
+    "keys": _keys,
+    "values": _values,
+    "sort": _sort,
+    "reverse": lambda v: list(reversed(_items(v, "reverse"))),
+    "flatten": _flatten,
+    "uniq": _uniq,
+    "concat": _concat,
+    # Argo's additions (utils/evaluate/evaluate.go)
+    "isNaN": _is_nan,
+    "isInf": _is_inf,
+    "isNil": _is_nil,
+    "asInt": _as_int,
+    "asFloat": _as_float,
+    "default": _default,
+}
+
+_PREDICATE_BUILTINS = frozenset(
+    {
+        "all",
+        "any",
+        "none",
+        "one",
+        "filter",
+        "map",
+        "count",
+        "sum",
+        "find",
+        "findIndex",
+        "findLast",
+        "findLastIndex",
+        "reduce",
+    }
+)
+# (min, max) number of arguments, checked when compiling.
+_ARITY: dict[str, tuple[int, int]] = {
+    **{name: (2, 2) for name in _PREDICATE_BUILTINS},
+    "count": (1, 2),
+    "sum": (1, 2),
+    "reduce": (2, 3),
+    "min": (1, 99),
+    "max": (1, 99),
+    "mean": (1, 99),
+    "median": (1, 99),
+    "concat": (1, 99),
+    "trim": (1, 2),
+    "join": (1, 2),
+    "sort": (1, 2),
+    "default": (2, 2),
+    "get": (2, 2),
+    "split": (2, 2),
+    "trimPrefix": (2, 2),
+    "trimSuffix": (2, 2),
+    "repeat": (2, 2),
+    "indexOf": (2, 2),
+    "lastIndexOf": (2, 2),
+    "hasPrefix": (2, 2),
+    "hasSuffix": (2, 2),
+    "replace": (3, 3),
+}
+
+
+# --------------------------------------------------------------------------- parse tree -> nodes
+
+_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "0": "\0",
+}
+_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|.)")
+
+
+def _unescape(token: Token) -> str:
+    def replace(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code[0] in "uUx" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        if code in _ESCAPES:
+            return _ESCAPES[code]
+        raise ExprSyntaxError(f"invalid escape sequence \\{code}", line=token.line or 0, column=token.column or 0)
+
+    return _ESCAPE_RE.sub(replace, str(token)[1:-1])
+
+
+def _number(text: str) -> int | float:
+    clean = text.replace("_", "")
+    lowered = clean.lower()
+    if lowered.startswith(("0x", "0o", "0b")):
+        return int(clean, 0)
+    if any(ch in lowered for ch in ".e"):
+        return float(clean)
+    return int(clean)
+
+
+def _at(node: _Node, meta: Any) -> _Node:
+    node.line = getattr(meta, "line", 0)
+    node.column = getattr(meta, "column", 0)
+    return node
+
+
+@v_args(meta=True)
+class _Build(Transformer[Token, _Node]):
+    def __init__(self, variables: frozenset[str]) -> None:
+        super().__init__()
+        self.variables = variables
+
+    def number(self, meta: Any, children: list[Token]) -> _Node:
+        return _at(_Const(_number(str(children[0]))), meta)
+
+    def string(self, meta: Any, children: list[Token]) -> _Node:
+        return _at(_Const(_unescape(children[0])), meta)
+
+    def rawstring(self, meta: Any, children: list[Token]) -> _Node:
+        return _at(_Const(str(children[0])[1:-1]), meta)
+
+    def true(self, meta: Any, children: list[Token]) -> _Node:
+        return _at(_Const(True), meta)
+
+    def false(self, meta: Any, children: list[Token]) -> _Node:
+        return _at(_Const(False), meta)
+
+    def nil(self, meta: Any, children: list[Token]) -> _Node:
+        return _at(_Const(None), meta)
+
+    def key_name(self, meta: Any, children: list[Token]) -> _Node:
+        return _at(_Const(str(children[0])), meta)
+
+    def var(self, meta: Any, children: list[Token]) -> _Node:
+        name = str(children[0])
+        if name not in self.variables:
+            raise ExprSyntaxError(f"unknown name {name}", line=meta.line, column=meta.column)
+        return _at(_Var(name), meta)
+
+    def call(self, meta: Any, children: list[Any]) -> _Node:
+        name = str(children[0])
+        args: list[_Node] = children[1] or []
+        if name not in _BUILTINS:
+            raise ExprSyntaxError(f"unknown func {name}", line=meta.line, column=meta.column)
+        low, high = _ARITY.get(name, (1, 1))
+        if not low <= len(args) <= high:
+            expected = str(low) if low == high else f"{low} to {high}"
+            raise ExprSyntaxError(
+                f"invalid number of arguments for {name} (expected {expected}, got {len(args)})",
+                line=meta.line,
+                column=meta.column,
+            )
+        return _at(_Call(name, args), meta)
+
+    def expr_list(self, meta: Any, children: list[Any]) -> list[_Node]:
+        return [child for child in children if child is not None]
+
+    def pointer(self, meta: Any, children: list[Token]) -> _Node:
+        return _at(_Pointer(None), meta)
+
+    def pointer_var(self, meta: Any, children: list[Token]) -> _Node:
+        return _at(_Pointer(str(children[1])), meta)
+
+    def pointer_member(self, meta: Any, children: list[Token]) -> _Node:
+        return _at(_Pointer(str(children[0])), meta)
+
+    def member(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Member(children[0], _Const(str(children[1])), optional=False), meta)
+
+    def opt_member(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Member(children[0], _Const(str(children[1])), optional=True), meta)
+
+    def index(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Member(children[0], children[1], optional=False), meta)
+
+    def opt_index(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Member(children[0], children[1], optional=True), meta)
+
+    def slice(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Slice(children[0], children[1], children[2]), meta)
+
+    def array(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Array(children[0] or []), meta)
+
+    def pair(self, meta: Any, children: list[Any]) -> tuple[_Node, _Node]:
+        return (children[0], children[1])
+
+    def map(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Map([c for c in children if c is not None]), meta)
+
+    def closure(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_ClosureLiteral(children[0]), meta)
+
+    def ternary(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Ternary(children[0], children[1], children[2]), meta)
+
+    def coalesce(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Coalesce(children[0], children[1]), meta)
+
+    def binop(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Binary(str(children[1]), children[0], children[2]), meta)
+
+    def or_(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Binary("||", children[0], children[1]), meta)
+
+    def and_(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Binary("&&", children[0], children[1]), meta)
+
+    def range_(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Binary("..", children[0], children[1]), meta)
+
+    def negatable(self, meta: Any, children: list[Token]) -> str:
+        return str(children[0])
+
+    def cmp_op(self, meta: Any, children: list[Any]) -> tuple[str, bool]:
+        return (str(children[0]), False)
+
+    def negated_op(self, meta: Any, children: list[Any]) -> tuple[str, bool]:
+        return (str(children[0]), True)
+
+    def compare(self, meta: Any, children: list[Any]) -> _Node:
+        op, negate = children[1]
+        return _at(_Binary(op, children[0], children[2], negate=negate), meta)
+
+    def not_(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Unary("!", children[0]), meta)
+
+    def unary(self, meta: Any, children: list[Any]) -> _Node:
+        return _at(_Unary(str(children[0]), children[1]), meta)
+
+
+def _check_closures(root: _Node) -> None:
+    """A `{...}` predicate is only legal as the second argument of a predicate builtin."""
+    allowed: set[int] = set()
+    for node in root.walk():
+        if isinstance(node, _Call) and node.name in _PREDICATE_BUILTINS and len(node.args) > 1:
+            allowed.add(id(node.args[1]))
+    for node in root.walk():
+        if isinstance(node, _ClosureLiteral) and id(node) not in allowed:
+            raise ExprSyntaxError(
+                "a predicate { ... } is only allowed as an argument of all/any/filter/map/...",
+                line=node.line,
+                column=node.column,
+            )
+
+
+def _describe(err: UnexpectedInput) -> str:
+    if isinstance(err, UnexpectedEOF):
+        return "unexpected end of expression"
+    if isinstance(err, UnexpectedToken):
+        if err.token.type == "$END":
+            return "unexpected end of expression"
+        return f"unexpected token {str(err.token)!r}"
+    if isinstance(err, UnexpectedCharacters):
+        return f"unrecognized character {err.char!r}"
+    return "syntax error"
+
+
+class CompiledExpression:
+    """A parsed expression, evaluated against variables (`result` for conditions)."""
+
+    def __init__(self, source: str, root: _Node) -> None:
+        self.source = source
+        self._root = root
+
+    def evaluate(self, variables: dict[str, Any]) -> Any:
+        try:
+            return self._root.ev(_Frame(variables))
+        except ExprError:
+            raise
+        except KeyError as err:
+            raise ExprError(f"unknown name {err.args[0]}") from err
+        except RecursionError as err:
+            raise ExprError("expression nested too deeply") from err
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_expression(source: str, variables: frozenset[str] = frozenset({"result"})) -> CompiledExpression:
+    """Parse `source` once (cached on the text); names outside `variables` are errors."""
+    if not source.strip():
+        raise ExprSyntaxError("empty expression", line=1, column=1)
+    try:
+        tree = _PARSER.parse(source)
+    except UnexpectedInput as err:
+        line = getattr(err, "line", -1)
+        column = getattr(err, "column", -1)
+        at_end = isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END")
+        if at_end or line is None or line < 1:
+            # At end of input lark has no position: point just past the last character.
+            lines = source.split("\n")
+            line, column = len(lines), len(lines[-1]) + 1
+        raise ExprSyntaxError(_describe(err), line=line, column=column) from None
+    try:
+        root = _Build(variables).transform(tree)
+    except Exception as err:
+        inner = getattr(err, "orig_exc", err)
+        if isinstance(inner, ExprError):
+            raise inner from None
+        raise
+    if not isinstance(root, _Node):
+        raise ExprSyntaxError("not an expression", line=1, column=1)
+    _check_closures(root)
+    return CompiledExpression(source, root)
+
+
+def evaluate(source: str, variables: dict[str, Any]) -> Any:
+    """Compile (cached) and evaluate `source` with the given variables."""
+    return compile_expression(source, frozenset(variables)).evaluate(variables)
+
+
+def evaluate_condition(source: str, result: Any) -> bool:
+    """Argo's EvalCondition: the expression over `result` must give a bool."""
+    value = compile_expression(source).evaluate({"result": result})
+    if not isinstance(value, bool):
+        raise ExprError(f"expected bool, but got {_type_name(value)}")
+    return value
