@@ -85,9 +85,7 @@ class InvalidValueError(ValueError):
     """A value that does not parse (bad percentage, bad duration)."""
 
 
-def scaled_value(
-    value: IntOrString | None, total: int, *, round_up: bool, default: IntOrString = 0
-) -> int:
+def scaled_value(value: IntOrString | None, total: int, *, round_up: bool, default: IntOrString = 0) -> int:
     """Kubernetes' GetScaledValueFromIntOrPercent: an int as is, "N%" of total.
 
     Argo (like Deployments) also accepts a bare numeric string ("25") as a plain

@@ -93,11 +93,7 @@ def _encode(value: Any, type_ref: dict[str, Any]) -> str:
         return "[" + ",".join(_encode(item, type_ref["elem"]) for item in value) + "]"
     if kind == "map":
         items = sorted(value.items())
-        return (
-            "{"
-            + ",".join(f"{_go_string(str(k))}:{_encode(v, type_ref['elem'])}" for k, v in items)
-            + "}"
-        )
+        return "{" + ",".join(f"{_go_string(str(k))}:{_encode(v, type_ref['elem'])}" for k, v in items) + "}"
     if kind == "string":
         return _go_string(str(value))
     if kind == "bool":
@@ -112,11 +108,7 @@ def _encode(value: Any, type_ref: dict[str, Any]) -> str:
         except QuantityError:
             return _go_string(str(value))
     if kind == "intorstring":
-        return (
-            str(value)
-            if isinstance(value, int) and not isinstance(value, bool)
-            else _go_string(str(value))
-        )
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else _go_string(str(value))
     if kind == "time":
         return _go_string(str(value))
     return json.dumps(value, separators=(",", ":"), sort_keys=True)

@@ -15,9 +15,7 @@ from fractions import Fraction
 _BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 _DECIMAL_SUFFIX = {exponent: suffix for suffix, exponent in _DECIMAL.items()}
-_QUANTITY = re.compile(
-    r"^([+-]?(?:\d+\.?\d*|\.\d+))((?:[eE][+-]?\d+)|Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]?)$"
-)
+_QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))((?:[eE][+-]?\d+)|Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]?)$")
 
 
 class QuantityError(ValueError):
@@ -43,11 +41,7 @@ def _round_up_to_nano(value: Fraction) -> Fraction:
     if scaled.denominator == 1:
         return value
     # Go rounds away from zero when precision below 1n is lost.
-    whole = (
-        -((-scaled.numerator) // scaled.denominator)
-        if value > 0
-        else scaled.numerator // scaled.denominator
-    )
+    whole = -((-scaled.numerator) // scaled.denominator) if value > 0 else scaled.numerator // scaled.denominator
     return Fraction(whole, 10**9)
 
 

@@ -25,9 +25,7 @@ _DOWN_TIMEOUT_SECONDS = 60.0
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "dev-cluster", help="start or stop a local Kubernetes control plane"
-    )
+    parser = subparsers.add_parser("dev-cluster", help="start or stop a local Kubernetes control plane")
     actions = parser.add_subparsers(dest="dev_cluster_action", metavar="ACTION", required=True)
     up = actions.add_parser("up", help="start it in the background and wait until it is ready")
     up.add_argument("--dir", required=True, type=Path, help="directory for state and kubeconfig")
@@ -89,9 +87,7 @@ def cluster_up(args: argparse.Namespace) -> int:
         if time.monotonic() > deadline:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(supervisor.pid, signal.SIGTERM)
-            raise CommandError(
-                f"the cluster was not ready after {_UP_TIMEOUT_SECONDS:.0f}s; see {log_path}"
-            )
+            raise CommandError(f"the cluster was not ready after {_UP_TIMEOUT_SECONDS:.0f}s; see {log_path}")
         time.sleep(0.3)
     print(f"local cluster ready ({args.nodes} nodes)")
     print(f"export KUBECONFIG={directory / 'kubeconfig'}")

@@ -17,7 +17,10 @@ from collections.abc import Sequence
 from rollouts import __version__
 
 # Modules that contribute subcommands, in the order they appear in --help.
-COMMAND_MODULES: tuple[str, ...] = ("rollouts.cli.devcluster_cmd",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "rollouts.cli.controller_cmd",
+    "rollouts.cli.devcluster_cmd",
+)
 
 
 class CommandError(Exception):

@@ -41,11 +41,7 @@ def cache_dir() -> Path:
 
 
 def candidate_dirs() -> list[Path]:
-    dirs = [
-        Path(os.environ[name])
-        for name in ("KUBEBUILDER_ASSETS", "ROLLOUTS_BIN_DIR")
-        if os.environ.get(name)
-    ]
+    dirs = [Path(os.environ[name]) for name in ("KUBEBUILDER_ASSETS", "ROLLOUTS_BIN_DIR") if os.environ.get(name)]
     dirs.append(cache_dir())
     return dirs
 

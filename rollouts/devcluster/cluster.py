@@ -219,9 +219,7 @@ class LocalCluster:
         )
         stages = work / "kwok" / "stages.yaml"
         stages.parent.mkdir(parents=True, exist_ok=True)
-        stages.write_text(
-            resources.files("rollouts.devcluster").joinpath("kwok_stages.yaml").read_text()
-        )
+        stages.write_text(resources.files("rollouts.devcluster").joinpath("kwok_stages.yaml").read_text())
         spawn(
             "kwok",
             [
@@ -237,10 +235,7 @@ class LocalCluster:
         )
         with self.http() as client:
             wait_until(
-                lambda: (
-                    client.get("/api/v1/namespaces/default/serviceaccounts/default").status_code
-                    == 200
-                ),
+                lambda: client.get("/api/v1/namespaces/default/serviceaccounts/default").status_code == 200,
                 timeout=self.start_timeout,
                 description="the default ServiceAccount",
                 alive=self._group,

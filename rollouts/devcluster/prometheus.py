@@ -171,9 +171,7 @@ class FakeAppMetrics:
         self.port = self._server.server_address[1]
         with self._lock:
             self._advance()
-        threading.Thread(
-            target=self._server.serve_forever, name="fake-app-metrics", daemon=True
-        ).start()
+        threading.Thread(target=self._server.serve_forever, name="fake-app-metrics", daemon=True).start()
 
     def stop(self) -> None:
         if self._server is not None:

@@ -41,9 +41,7 @@ class Resource:
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
 
-    def path(
-        self, namespace: str | None = None, name: str | None = None, subresource: str | None = None
-    ) -> str:
+    def path(self, namespace: str | None = None, name: str | None = None, subresource: str | None = None) -> str:
         base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
         if self.namespaced and namespace:
             base += f"/namespaces/{namespace}"
@@ -144,9 +142,7 @@ async def load_api_client(kubeconfig: str | None = None, context: str | None = N
     """kubeconfig (path, KUBECONFIG, ~/.kube/config) or in-cluster configuration."""
     configuration = k8s_client.Configuration()
     try:
-        await k8s_config.load_kube_config(
-            config_file=kubeconfig, context=context, client_configuration=configuration
-        )
+        await k8s_config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
     except (k8s_config.ConfigException, FileNotFoundError, TypeError):
         if kubeconfig:
             raise
@@ -219,9 +215,7 @@ class KubeClient:
             try:
                 data = await asyncio.wait_for(response.read(), self.timeout)
             except (aiohttp.ClientError, TimeoutError) as error:
-                raise UnreachableError(
-                    f"{method} {path}: {error or type(error).__name__}"
-                ) from error
+                raise UnreachableError(f"{method} {path}: {error or type(error).__name__}") from error
             if not 200 <= response.status < 300:
                 raise _error(response.status, data, f"{method} {path}")
         parsed: dict[str, Any] = orjson.loads(data) if data else {}
@@ -265,9 +259,7 @@ class KubeClient:
             query.append(("continue", continue_token))
         return await self.request("GET", resource.path(namespace), query=query)
 
-    async def create(
-        self, resource: Resource, namespace: str | None, body: dict[str, Any]
-    ) -> dict[str, Any]:
+    async def create(self, resource: Resource, namespace: str | None, body: dict[str, Any]) -> dict[str, Any]:
         self._count("create", resource)
         return await self.request(
             "POST",
@@ -354,9 +346,7 @@ class KubeClient:
         if label_selector:
             query.append(("labelSelector", label_selector))
         # No total timeout on a watch: only connect and idle-read limits.
-        timeout = aiohttp.ClientTimeout(
-            total=None, connect=self.timeout, sock_read=timeout_seconds + 30
-        )
+        timeout = aiohttp.ClientTimeout(total=None, connect=self.timeout, sock_read=timeout_seconds + 30)
         response = await self._send("GET", resource.path(namespace), query=query, timeout=timeout)
         async with response:
             if not 200 <= response.status < 300:
@@ -366,6 +356,4 @@ class KubeClient:
                     if line.strip():
                         yield orjson.loads(line)
             except (aiohttp.ClientError, TimeoutError) as error:
-                raise UnreachableError(
-                    f"watch {resource.plural}: {error or type(error).__name__}"
-                ) from error
+                raise UnreachableError(f"watch {resource.plural}: {error or type(error).__name__}") from error

@@ -38,9 +38,7 @@ def index_by_namespace(obj: Object) -> list[str]:
 
 
 def index_by_owner_uid(obj: Object) -> list[str]:
-    return [
-        ref["uid"] for ref in obj.get("metadata", {}).get("ownerReferences") or [] if "uid" in ref
-    ]
+    return [ref["uid"] for ref in obj.get("metadata", {}).get("ownerReferences") or [] if "uid" in ref]
 
 
 def index_by_label(label: str) -> IndexFunc:
@@ -78,9 +76,7 @@ class Informer:
         self.resource_version = ""
         self.relists = 0
         self._store: dict[str, Object] = {}
-        self._indexes: dict[str, dict[str, set[str]]] = {
-            name: defaultdict(set) for name in self.indexers
-        }
+        self._indexes: dict[str, dict[str, set[str]]] = {name: defaultdict(set) for name in self.indexers}
         self._handlers: list[Handler] = []
 
     # ------------------------------------------------------------------ reads
@@ -121,9 +117,7 @@ class Informer:
             try:
                 handler(event_type, obj, old)
             except Exception:  # one bad handler must not stop the informer
-                log.exception(
-                    "informer handler failed for %s %s", self.resource.plural, object_key(obj)
-                )
+                log.exception("informer handler failed for %s %s", self.resource.plural, object_key(obj))
 
     def _upsert(self, obj: Object) -> None:
         key = object_key(obj)
@@ -156,9 +150,7 @@ class Informer:
     # ------------------------------------------------------------------- loop
 
     async def _list(self) -> None:
-        listing = await self.client.list(
-            self.resource, self.namespace, label_selector=self.label_selector
-        )
+        listing = await self.client.list(self.resource, self.namespace, label_selector=self.label_selector)
         items = listing.get("items") or []
         api_version = self.resource.api_version
         seen = set()
@@ -167,9 +159,9 @@ class Informer:
             item.setdefault("kind", self.resource.kind)
             seen.add(object_key(item))
             current = self._store.get(object_key(item))
-            if current is None or current.get("metadata", {}).get("resourceVersion") != item[
-                "metadata"
-            ].get("resourceVersion"):
+            if current is None or current.get("metadata", {}).get("resourceVersion") != item["metadata"].get(
+                "resourceVersion"
+            ):
                 self._upsert(item)
         for key in [k for k in self._store if k not in seen]:
             self._remove(self._store[key])
@@ -206,9 +198,7 @@ class Informer:
                 raise
             except (KubeError, OSError, ValueError) as error:
                 delay = min(backoff, self.max_backoff_seconds) * (0.5 + random.random() / 2)
-                log.warning(
-                    "%s watch failed (%s); retrying in %.1fs", self.resource.plural, error, delay
-                )
+                log.warning("%s watch failed (%s); retrying in %.1fs", self.resource.plural, error, delay)
                 await asyncio.sleep(delay)
                 backoff = min(backoff * 2, self.max_backoff_seconds)
 
