@@ -1203,7 +1203,7 @@ def _describe(err: UnexpectedInput) -> str:
             return "unexpected end of expression"
         return f"unexpected token {str(err.token)!r}"
     if isinstance(err, UnexpectedCharacters):
-        return f"unrecognized character {err.char!r}"
+        return f"unexpected character {err.char!r}"
     return "syntax error"
 
 
