@@ -17,12 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from kubernetes_asyncio import client as k8s_client
 from kubernetes_asyncio import config as k8s_config
 from kubernetes_asyncio.client.api_client import ApiClient
 
 from rollouts.devcluster import LocalCluster
 from rollouts.devcluster.binaries import find_bin_dir
+from rollouts.kube.client import KubeClient, Resource
+from tests.kubetest import REPO, ControllerProcess, Kube
+from tests.waiting import eventually
+
+CRDS = Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced=False)
 
 
 @dataclass(frozen=True)
@@ -34,9 +40,7 @@ class ClusterHandle:
     async def api_client(self) -> ApiClient:
         """A new kubernetes_asyncio ApiClient for this cluster; close it when done."""
         configuration = k8s_client.Configuration()
-        await k8s_config.load_kube_config(
-            config_file=str(self.kubeconfig), client_configuration=configuration
-        )
+        await k8s_config.load_kube_config(config_file=str(self.kubeconfig), client_configuration=configuration)
         return ApiClient(configuration)
 
 
@@ -44,8 +48,6 @@ class ClusterHandle:
 def cluster() -> Iterator[ClusterHandle]:
     existing = os.environ.get("ROLLOUTS_TEST_KUBECONFIG")
     if existing:
-        import yaml
-
         config = yaml.safe_load(Path(existing).read_text())
         server = config["clusters"][0]["cluster"]["server"]
         yield ClusterHandle(kubeconfig=Path(existing), bin_dir=find_bin_dir(), server=server)
@@ -75,3 +77,50 @@ async def namespace(kube_api: ApiClient) -> AsyncIterator[str]:
         yield name
     finally:
         await core.delete_namespace(name)
+
+
+@pytest.fixture(scope="session")
+async def kube_client(cluster: ClusterHandle) -> AsyncIterator[KubeClient]:
+    client = KubeClient(await cluster.api_client(), field_manager="rollouts-tests")
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.fixture(scope="session")
+async def crds(kube_client: KubeClient) -> None:
+    """Our CRDs from crds/, installed once per session and Established."""
+    for path in sorted((REPO / "crds").glob("*.yaml")):
+        body = yaml.safe_load(path.read_text())
+        name = body["metadata"]["name"]
+        await kube_client.patch(CRDS, None, name, body, patch_type="apply", force=True)
+    for path in sorted((REPO / "crds").glob("*.yaml")):
+        name = yaml.safe_load(path.read_text())["metadata"]["name"]
+        await eventually(
+            lambda name=name: kube_client.get(CRDS, None, name),
+            lambda crd: any(
+                c["type"] == "Established" and c["status"] == "True"
+                for c in crd.get("status", {}).get("conditions", [])
+            ),
+            what=f"CRD {name} established",
+        )
+
+
+@pytest.fixture(scope="session")
+def controller(
+    cluster: ClusterHandle, crds: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ControllerProcess]:
+    """One `rollouts controller` process for the session (rollouts without an instance id)."""
+    process = ControllerProcess(
+        kubeconfig=cluster.kubeconfig, log_path=tmp_path_factory.mktemp("controller") / "controller.log"
+    )
+    process.start()
+    yield process
+    code = process.stop()
+    assert code == 0, f"controller exited with {code}:\n{process.log()[-3000:]}"
+
+
+@pytest.fixture
+def kube(kube_client: KubeClient, namespace: str) -> Kube:
+    return Kube(client=kube_client, namespace=namespace)

@@ -34,7 +34,5 @@ async def eventually(
         except Exception as error:  # a probe may fail while things start
             last = error
         if time.monotonic() > deadline:
-            raise AssertionError(
-                f"timed out after {timeout}s waiting for {what}; last seen: {last!r}"
-            )
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}; last seen: {last!r}")
         await asyncio.sleep(interval)

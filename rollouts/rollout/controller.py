@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rollouts import metrics
-from rollouts.api.constants import MANAGED_BY_ROLLOUTS_ANNOTATION, POD_TEMPLATE_HASH_LABEL
+from rollouts.api.constants import INSTANCE_ID_LABEL, MANAGED_BY_ROLLOUTS_ANNOTATION, POD_TEMPLATE_HASH_LABEL
 from rollouts.kube.client import REPLICASETS, ROLLOUTS, SERVICES, ConflictError, KubeClient, NotFoundError
 from rollouts.kube.events import EventRecorder
 from rollouts.kube.informer import Informer, Object, object_key
@@ -71,7 +71,8 @@ class RolloutController:
         self.client = client
         self.clock = clock
         self.instance_id = instance_id
-        selector = f"argo-rollouts.argoproj.io/instance-id={instance_id}" if instance_id else None
+        # Like Argo: with an instance id, only labelled objects; without, only unlabelled ones.
+        selector = f"{INSTANCE_ID_LABEL}={instance_id}" if instance_id else f"!{INSTANCE_ID_LABEL}"
         self.rollouts = Informer(client, ROLLOUTS, namespace=namespace, label_selector=selector)
         self.replicasets = Informer(client, REPLICASETS, namespace=namespace)
         self.services = Informer(client, SERVICES, namespace=namespace)

@@ -62,9 +62,7 @@ async def test_deployment_becomes_available(kube_api: ApiClient, namespace: str)
     assert all(p.spec.node_name for p in pods.items), "the scheduler bound every pod"
 
 
-async def test_never_ready_pod_keeps_replicaset_at_two_of_three(
-    kube_api: ApiClient, namespace: str
-) -> None:
+async def test_never_ready_pod_keeps_replicaset_at_two_of_three(kube_api: ApiClient, namespace: str) -> None:
     core = k8s.CoreV1Api(kube_api)
     apps = k8s.AppsV1Api(kube_api)
     # A bare pod the ReplicaSet will adopt (same labels), marked never-ready.

@@ -13,8 +13,7 @@ from rollouts.devcluster.prometheus import FakeAppMetrics, LocalPrometheus
 pytestmark = pytest.mark.integration
 
 ERROR_RATIO = (
-    'sum(rate(http_requests_total{service="demo",code="500"}[5s]))'
-    ' / sum(rate(http_requests_total{service="demo"}[5s]))'
+    'sum(rate(http_requests_total{service="demo",code="500"}[5s])) / sum(rate(http_requests_total{service="demo"}[5s]))'
 )
 
 

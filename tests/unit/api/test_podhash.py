@@ -60,27 +60,15 @@ def test_key_order_of_the_input_does_not_matter() -> None:
 
 
 def test_quantities_hash_in_canonical_form() -> None:
-    written = {
-        "spec": {
-            "containers": [
-                {"name": "a", "resources": {"limits": {"cpu": "0.5", "memory": "1024Mi"}}}
-            ]
-        }
-    }
-    canonical = {
-        "spec": {
-            "containers": [{"name": "a", "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}}}]
-        }
-    }
+    written = {"spec": {"containers": [{"name": "a", "resources": {"limits": {"cpu": "0.5", "memory": "1024Mi"}}}]}}
+    canonical = {"spec": {"containers": [{"name": "a", "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}}}]}}
     assert compute_pod_template_hash(written) == compute_pod_template_hash(canonical)
 
 
 def test_collision_count_changes_the_hash() -> None:
     base = compute_pod_template_hash(ARGO_E2E_TEMPLATE)
     assert compute_pod_template_hash(ARGO_E2E_TEMPLATE, 0) != base
-    assert compute_pod_template_hash(ARGO_E2E_TEMPLATE, 1) != compute_pod_template_hash(
-        ARGO_E2E_TEMPLATE, 0
-    )
+    assert compute_pod_template_hash(ARGO_E2E_TEMPLATE, 1) != compute_pod_template_hash(ARGO_E2E_TEMPLATE, 0)
 
 
 def test_html_characters_escaped_like_go() -> None:

@@ -70,8 +70,7 @@ def test_group_stops_in_reverse_order_and_escalates_to_sigkill(tmp_path: Path) -
                 argv=[
                     "sh",
                     "-c",
-                    f"trap 'echo {name} >> {order_file}; exit 0' TERM; "
-                    "while :; do sleep 0.05; done",
+                    f"trap 'echo {name} >> {order_file}; exit 0' TERM; while :; do sleep 0.05; done",
                 ],
                 log_path=tmp_path / f"{name}.log",
             )
@@ -92,9 +91,7 @@ def test_group_stops_in_reverse_order_and_escalates_to_sigkill(tmp_path: Path) -
 
 
 def test_check_alive_reports_the_log_tail(tmp_path: Path) -> None:
-    process = ManagedProcess(
-        name="crasher", argv=["sh", "-c", "echo the reason; exit 3"], log_path=tmp_path / "c.log"
-    )
+    process = ManagedProcess(name="crasher", argv=["sh", "-c", "echo the reason; exit 3"], log_path=tmp_path / "c.log")
     process.start()
     assert process.popen is not None
     process.popen.wait(timeout=5)
@@ -112,9 +109,7 @@ def _fake_bin(directory: Path, scripts: dict[str, str]) -> Path:
 
 
 def test_failed_start_tears_down_what_was_started(tmp_path: Path) -> None:
-    bin_dir = _fake_bin(
-        tmp_path / "bin", {"kube-apiserver": "echo 'apiserver cannot start'; exit 1\n"}
-    )
+    bin_dir = _fake_bin(tmp_path / "bin", {"kube-apiserver": "echo 'apiserver cannot start'; exit 1\n"})
     cluster = LocalCluster(nodes=1, bin_dir=bin_dir, start_timeout=10)
     with pytest.raises(ProcessFailedError, match="apiserver cannot start"):
         cluster.start()
@@ -122,9 +117,7 @@ def test_failed_start_tears_down_what_was_started(tmp_path: Path) -> None:
     assert cluster.work_dir is not None and not cluster.work_dir.exists(), "temp dir removed"
 
 
-def test_binary_lookup_prefers_kubebuilder_assets(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_binary_lookup_prefers_kubebuilder_assets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assets = _fake_bin(tmp_path / "assets", {})
     monkeypatch.setenv("KUBEBUILDER_ASSETS", str(assets))
     assert find_bin_dir() == assets

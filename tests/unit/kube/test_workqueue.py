@@ -95,9 +95,7 @@ async def test_workers_serialise_per_key_and_requeue_errors() -> None:
         return None
 
     errors: list[str] = []
-    task = asyncio.create_task(
-        run_workers(queue, reconcile, workers=4, on_error=lambda key, error: errors.append(key))
-    )
+    task = asyncio.create_task(run_workers(queue, reconcile, workers=4, on_error=lambda key, error: errors.append(key)))
     for _ in range(5):
         queue.add("a")
         queue.add("flaky")

@@ -1,0 +1,177 @@
+"""Helpers for tests that drive the controller on the local control plane.
+
+`ControllerProcess` runs `rollouts controller` as a real child process (so a
+test can kill it like a crash), and the `Kube` helper wraps our raw client with
+the few reads and waits the tests repeat.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rollouts.devcluster.processes import free_ports
+from rollouts.kube.client import REPLICASETS, ROLLOUTS, SERVICES, KubeClient
+from tests.waiting import eventually
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class ControllerProcess:
+    kubeconfig: Path
+    log_path: Path
+    extra_args: list[str] = field(default_factory=list)
+    popen: subprocess.Popen[bytes] | None = None
+    metrics_port: int = 0
+
+    def start(self) -> None:
+        self.metrics_port, healthz_port = free_ports(2)
+        with self.log_path.open("ab") as log:
+            self.popen = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "rollouts",
+                    "controller",
+                    f"--kubeconfig={self.kubeconfig}",
+                    f"--metrics-port={self.metrics_port}",
+                    f"--healthz-port={healthz_port}",
+                    "--workers=4",
+                    *self.extra_args,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, no clean-up."""
+        if self.popen and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGKILL)
+            self.popen.wait(timeout=10)
+
+    def stop(self) -> int | None:
+        if self.popen is None:
+            return None
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout=10)
+        return self.popen.returncode
+
+    def log(self) -> str:
+        with contextlib.suppress(OSError):
+            return self.log_path.read_text(errors="replace")
+        return ""
+
+
+def rollout_manifest(
+    name: str,
+    *,
+    replicas: int = 5,
+    image: str = "app:v1",
+    steps: list[dict[str, Any]] | None = None,
+    labels: dict[str, str] | None = None,
+    canary: dict[str, Any] | None = None,
+    spec: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    canary_spec: dict[str, Any] = {**(canary or {})}
+    if steps is not None:
+        canary_spec["steps"] = steps
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": name, "labels": labels or {}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "app", "image": image}]},
+            },
+            "strategy": {"canary": canary_spec},
+            **(spec or {}),
+        },
+    }
+
+
+def service_manifest(name: str, app: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {"selector": {"app": app}, "ports": [{"port": 80}]},
+    }
+
+
+@dataclass
+class Kube:
+    client: KubeClient
+    namespace: str
+
+    async def create(self, resource: Any, body: dict[str, Any]) -> dict[str, Any]:
+        return await self.client.create(resource, self.namespace, body)
+
+    async def rollout(self, name: str) -> dict[str, Any]:
+        return await self.client.get(ROLLOUTS, self.namespace, name)
+
+    async def replicasets(self, name: str) -> dict[str, dict[str, Any]]:
+        """The rollout's ReplicaSets by pod-template hash."""
+        listing = await self.client.list(REPLICASETS, self.namespace, label_selector=f"app={name}")
+        return {rs["metadata"]["labels"]["rollouts-pod-template-hash"]: rs for rs in listing["items"]}
+
+    async def service_hash(self, name: str) -> str | None:
+        service = await self.client.get(SERVICES, self.namespace, name)
+        return (service["spec"].get("selector") or {}).get("rollouts-pod-template-hash")
+
+    async def set_image(self, name: str, image: str) -> None:
+        patch = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": image}]}}}}
+        await self.client.patch(ROLLOUTS, self.namespace, name, patch)
+
+    async def patch_status(self, name: str, status: dict[str, Any]) -> None:
+        await self.client.patch(ROLLOUTS, self.namespace, name, {"status": status}, subresource="status")
+
+    async def wait(
+        self, name: str, predicate: Callable[[dict[str, Any]], bool], *, what: str, timeout: float = 60
+    ) -> dict[str, Any]:
+        return await eventually(lambda: self.rollout(name), predicate, timeout=timeout, what=f"{name}: {what}")
+
+
+def status(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj.get("status") or {}
+
+
+def healthy_on_new_revision(obj: dict[str, Any]) -> bool:
+    s = status(obj)
+    return (
+        s.get("phase") == "Healthy"
+        and s.get("observedGeneration") == str(obj["metadata"]["generation"])
+        and s.get("stableRS") == s.get("currentPodHash")
+    )
+
+
+def paused_at(step: int) -> Callable[[dict[str, Any]], bool]:
+    def check(obj: dict[str, Any]) -> bool:
+        s = status(obj)
+        return s.get("phase") == "Paused" and s.get("currentStepIndex") == step and bool(s.get("pauseConditions"))
+
+    return check
+
+
+def counts(replicasets: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """hash -> (spec.replicas, status.availableReplicas)."""
+    return {
+        h: (rs["spec"].get("replicas", 0), (rs.get("status") or {}).get("availableReplicas", 0))
+        for h, rs in replicasets.items()
+    }
