@@ -84,7 +84,7 @@ def test_merge_args() -> None:
     merged = merge_args([Argument(name="service", value="web"), Argument(name="unused", value="x")], template_args)
     assert [(a.name, a.value) for a in merged] == [("service", "web"), ("threshold", "0.9")]
     assert template_args[0].value is None  # the template is not modified
-    with pytest.raises(ArgumentError, match="args.service was not resolved"):
+    with pytest.raises(ArgumentError, match=r"args\.service was not resolved"):
         merge_args([], template_args)
 
 
@@ -117,7 +117,7 @@ def test_new_run_from_templates() -> None:
     assert [m.name for m in run.spec.metrics] == ["m1"]
     assert [(a.name, a.value) for a in run.spec.args or []] == [("service", "web")]
     assert [d.metric_name for d in run.spec.dry_run or []] == ["m1"]
-    with pytest.raises(TemplateError, match="args.service was not resolved"):
+    with pytest.raises(TemplateError, match=r"args\.service was not resolved"):
         new_run_from_templates([template("a", "m1", args=[{"name": "service"}])])
 
 
@@ -166,5 +166,5 @@ def test_rollout_arguments() -> None:
         "weight": "20",
     }
     bad = [AnalysisRunArgument.model_validate({"name": "x", "valueFrom": {"fieldRef": {"fieldPath": "spec.nothing"}}})]
-    with pytest.raises(ArgumentError, match="invalid path spec.nothing in rollout"):
+    with pytest.raises(ArgumentError, match=r"invalid path spec\.nothing in rollout"):
         rollout_arguments(bad, rollout=rollout, stable_labels=None, latest_labels=None)
