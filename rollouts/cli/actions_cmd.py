@@ -36,7 +36,6 @@ from rollouts.kube.client import (
     Resource,
 )
 
-Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 _SET_IMAGE_ATTEMPTS = 5
 _WORKLOAD_KINDS: dict[str, Resource] = {
     "Deployment": DEPLOYMENTS,
@@ -44,7 +43,7 @@ _WORKLOAD_KINDS: dict[str, Resource] = {
 }
 
 
-def register(subparsers: Subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     promote = subparsers.add_parser(
         "promote",
         help="promote a paused rollout to the next step (or fully with --full)",
@@ -52,30 +51,20 @@ def register(subparsers: Subparsers) -> None:
         "pre-promotion. --full skips analysis, pauses and steps entirely.",
     )
     promote.add_argument("name", metavar="ROLLOUT_NAME")
-    promote.add_argument(
-        "--full", action="store_true", help="full promotion, skipping analysis, pauses and steps"
-    )
-    promote.add_argument(
-        "-c", "--skip-current-step", action="store_true", help="deprecated: skip the current step"
-    )
-    promote.add_argument(
-        "-a", "--skip-all-steps", action="store_true", help="deprecated: use --full"
-    )
+    promote.add_argument("--full", action="store_true", help="full promotion, skipping analysis, pauses and steps")
+    promote.add_argument("-c", "--skip-current-step", action="store_true", help="deprecated: skip the current step")
+    promote.add_argument("-a", "--skip-all-steps", action="store_true", help="deprecated: use --full")
     add_connection_flags(promote)
     promote.set_defaults(handler=promote_command)
 
-    abort = subparsers.add_parser(
-        "abort", help="abort a rollout: go back to the stable ReplicaSet"
-    )
+    abort = subparsers.add_parser("abort", help="abort a rollout: go back to the stable ReplicaSet")
     abort.add_argument("names", metavar="ROLLOUT_NAME", nargs="+")
     add_connection_flags(abort)
     abort.set_defaults(handler=abort_command)
 
     retry = subparsers.add_parser("retry", help="retry an aborted rollout")
     retry_kinds = retry.add_subparsers(dest="retry_kind", metavar="KIND", required=True)
-    retry_rollout = retry_kinds.add_parser(
-        "rollout", aliases=["ro", "rollouts"], help="retry an aborted rollout"
-    )
+    retry_rollout = retry_kinds.add_parser("rollout", aliases=["ro", "rollouts"], help="retry an aborted rollout")
     retry_rollout.add_argument("names", metavar="ROLLOUT_NAME", nargs="+")
     add_connection_flags(retry_rollout)
     retry_rollout.set_defaults(handler=retry_command)
@@ -104,16 +93,12 @@ def register(subparsers: Subparsers) -> None:
 
     undo = subparsers.add_parser("undo", help="roll back to a previous revision")
     undo.add_argument("name", metavar="ROLLOUT_NAME")
-    undo.add_argument(
-        "--to-revision", type=int, default=0, help="revision to roll back to (default: previous)"
-    )
+    undo.add_argument("--to-revision", type=int, default=0, help="revision to roll back to (default: previous)")
     add_connection_flags(undo)
     undo.set_defaults(handler=undo_command)
 
     terminate = subparsers.add_parser("terminate", help="terminate an AnalysisRun")
-    terminate_kinds = terminate.add_subparsers(
-        dest="terminate_kind", metavar="KIND", required=True
-    )
+    terminate_kinds = terminate.add_subparsers(dest="terminate_kind", metavar="KIND", required=True)
     terminate_run = terminate_kinds.add_parser(
         "analysisrun", aliases=["ar", "analysisruns"], help="terminate an AnalysisRun"
     )
@@ -147,15 +132,11 @@ async def promote(
     spec_patch = planned.spec
     if planned.status is not None:
         try:
-            rollout = await client.patch(
-                ROLLOUTS, namespace, name, planned.status, subresource="status"
-            )
+            rollout = await client.patch(ROLLOUTS, namespace, name, planned.status, subresource="status")
         except NotFoundError:
             spec_patch = planned.unified  # CRD without a status subresource
     if spec_patch is not None:
-        rollout = await patch_named(
-            client, ROLLOUTS, namespace=namespace, name=name, patch=spec_patch
-        )
+        rollout = await patch_named(client, ROLLOUTS, namespace=namespace, name=name, patch=spec_patch)
     return rollout
 
 
@@ -181,9 +162,7 @@ def promote_command(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- abort / retry / pause
 
 
-def _patch_each(
-    args: argparse.Namespace, *, patch: dict[str, Any], status: bool, done: str
-) -> int:
+def _patch_each(args: argparse.Namespace, *, patch: dict[str, Any], status: bool, done: str) -> int:
     connection = resolve_connection(args)
 
     async def work() -> None:
@@ -194,9 +173,7 @@ def _patch_each(
                         client, ROLLOUTS, namespace=connection.namespace, name=name, patch=patch
                     )
                 else:
-                    await patch_named(
-                        client, ROLLOUTS, namespace=connection.namespace, name=name, patch=patch
-                    )
+                    await patch_named(client, ROLLOUTS, namespace=connection.namespace, name=name, patch=patch)
                 print(f"rollout '{name}' {done}", flush=True)
 
     run_async(work)
@@ -227,9 +204,7 @@ def restart_command(args: argparse.Namespace) -> int:
 
     async def work() -> None:
         async with connect(connection) as client:
-            await patch_named(
-                client, ROLLOUTS, namespace=connection.namespace, name=args.name, patch=patch
-            )
+            await patch_named(client, ROLLOUTS, namespace=connection.namespace, name=args.name, patch=patch)
 
     run_async(work)
     print(f"rollout '{args.name}' restarts in {shown}")
@@ -239,9 +214,7 @@ def restart_command(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- set image
 
 
-async def set_image(
-    client: KubeClient, *, namespace: str, name: str, container: str, image: str
-) -> tuple[str, str]:
+async def set_image(client: KubeClient, *, namespace: str, name: str, container: str, image: str) -> tuple[str, str]:
     """Update the image (on the referenced Deployment for workloadRef); (kind, name) updated."""
     for attempt in range(_SET_IMAGE_ATTEMPTS):
         rollout = await get_named(client, ROLLOUTS, namespace, name)
@@ -320,9 +293,7 @@ async def undo(client: KubeClient, *, namespace: str, name: str, to_revision: in
         target, target_name = resource, str(workload_ref.get("name", ""))
     else:
         target, target_name = ROLLOUTS, name
-    await patch_named(
-        client, target, namespace=namespace, name=target_name, patch=body, patch_type="json"
-    )
+    await patch_named(client, target, namespace=namespace, name=target_name, patch=body, patch_type="json")
     return f"rollout '{name}' undo"
 
 
@@ -333,9 +304,7 @@ def undo_command(args: argparse.Namespace) -> int:
 
     async def work() -> str:
         async with connect(connection) as client:
-            return await undo(
-                client, namespace=connection.namespace, name=args.name, to_revision=args.to_revision
-            )
+            return await undo(client, namespace=connection.namespace, name=args.name, to_revision=args.to_revision)
 
     print(run_async(work))
     return 0

@@ -64,9 +64,7 @@ def promote_patches(
     strategy = spec.get("strategy") or {}
     name = (rollout.get("metadata") or {}).get("name", "")
     if skip_current_step and skip_all_steps:
-        raise WrongStateError(
-            "Cannot use skip-current-step and skip-all-steps flags at the same time"
-        )
+        raise WrongStateError("Cannot use skip-current-step and skip-all-steps flags at the same time")
     if skip_current_step or skip_all_steps:
         if strategy.get("blueGreen") is not None:
             raise WrongStateError("Cannot skip steps of a bluegreen rollout. Run without a flags")
@@ -74,9 +72,7 @@ def promote_patches(
             raise WrongStateError("Cannot skip steps of a rollout without steps")
     phase, _ = rollout_phase(rollout)
     if phase == "Healthy" and not spec.get("paused") and not status.get("pauseConditions"):
-        raise WrongStateError(
-            f"rollout '{name}' is Healthy and not paused: there is nothing to promote"
-        )
+        raise WrongStateError(f"rollout '{name}' is Healthy and not paused: there is nothing to promote")
     paused = spec.get("paused") is True
     pause_conditions = bool(status.get("pauseConditions"))
     if skip_current_step:
@@ -90,9 +86,7 @@ def promote_patches(
         return PromotePatches(
             spec={"spec": {"paused": False}} if paused else None,
             status=(
-                {"status": {"promoteFull": True}}
-                if status.get("currentPodHash") != status.get("stableRS")
-                else None
+                {"status": {"promoteFull": True}} if status.get("currentPodHash") != status.get("stableRS") else None
             ),
             unified={"spec": {"paused": False}, "status": {"promoteFull": True}},
         )
@@ -100,8 +94,7 @@ def promote_patches(
     unified: Obj = {"spec": {"paused": False}, "status": {"pauseConditions": None}}
     inconclusive = (
         strategy.get("canary") is not None
-        and ((status.get("canary") or {}).get("currentStepAnalysisRunStatus") or {}).get("status")
-        == "Inconclusive"
+        and ((status.get("canary") or {}).get("currentStepAnalysisRunStatus") or {}).get("status") == "Inconclusive"
     )
     status_patch: Obj | None = None
     if inconclusive and pause_conditions and status.get("controllerPause") is True:
@@ -109,9 +102,7 @@ def promote_patches(
         # right after would leave the rollout stuck (Argo's behaviour).
         step = _next_step(rollout)
         if step is not None:
-            status_patch = {
-                "status": {"pauseConditions": None, "controllerPause": False, "currentStepIndex": step}
-            }
+            status_patch = {"status": {"pauseConditions": None, "controllerPause": False, "currentStepIndex": step}}
     elif pause_conditions:
         status_patch = {"status": {"pauseConditions": None}}
     elif strategy.get("canary") is not None:

@@ -105,9 +105,7 @@ def _replica_set_rows(rs: ReplicaSetView, prefix: str, sub_prefix: str) -> list[
         info.append(Text(f"delay:{rs.scale_down_delay}"))
     name = Text(f"{prefix}{ICON_REPLICA_SET} ")
     name.append_text(_styled(rs.name, style_key))
-    rows: list[Row] = [
-        [name, Text("ReplicaSet"), _status_cell(rs.icon, rs.status), Text(rs.age), _join(info, ",")]
-    ]
+    rows: list[Row] = [[name, Text("ReplicaSet"), _status_cell(rs.icon, rs.status), Text(rs.age), _join(info, ",")]]
     for index, pod in enumerate(rs.pods):
         pod_prefix, _ = _prefixes(index == len(rs.pods) - 1, sub_prefix)
         pod_info = f"ready:{pod.ready}" + (f",restarts:{pod.restarts}" if pod.restarts else "")
