@@ -18,6 +18,7 @@ from typing import Any
 from prometheus_api_client.exceptions import PrometheusApiClientException
 from prometheus_api_client.prometheus_connect import PrometheusConnect
 from requests import RequestException
+from requests.exceptions import JSONDecodeError
 from urllib3.util.retry import Retry
 
 from rollouts.analysis.providers.base import Clock, MetricProvider, ProviderError, go_float, utc_now
@@ -114,10 +115,10 @@ class PrometheusProvider(MetricProvider):
             return self.error(measurement, f"prometheus query timed out after {timeout}s")
         except PrometheusApiClientException as err:
             return self.error(measurement, f"prometheus query failed: {err}")
+        except (JSONDecodeError, KeyError) as err:
+            return self.error(measurement, f"prometheus returned invalid JSON: {err}")
         except RequestException as err:
             return self.error(measurement, f"prometheus unreachable at {address}: {err}")
-        except ValueError as err:
-            return self.error(measurement, f"prometheus returned invalid JSON: {err}")
         try:
             result, value = convert_result(data)
         except (UnsupportedResultError, TypeError, ValueError, IndexError) as err:
