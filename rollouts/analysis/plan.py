@@ -44,6 +44,7 @@ from rollouts.api.common import InvalidValueError, parse_duration
 from rollouts.api.constants import (
     ANALYSIS_ERROR,
     ANALYSIS_FAILED,
+    ANALYSIS_INCONCLUSIVE,
     ANALYSIS_RUNNING,
     ANALYSIS_SUCCESSFUL,
     DEFAULT_MEASUREMENT_RETENTION,
@@ -300,6 +301,8 @@ def _record(
         results[name] = result
         order.append(name)
     measurement = outcome.measurement.model_copy()
+    if task.terminate and measurement.phase in (ANALYSIS_SUCCESSFUL, ANALYSIS_INCONCLUSIVE):
+        measurement.message = "Metric Terminated"
     if is_completed(measurement.phase):
         if measurement.finished_at is None:
             measurement.finished_at = format_time(now)
