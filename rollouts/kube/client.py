@@ -13,16 +13,22 @@ can react to what happened rather than to status codes.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import orjson
 from kubernetes_asyncio import client as k8s_client
 from kubernetes_asyncio import config as k8s_config
 from kubernetes_asyncio.client.api_client import ApiClient
+
+log = logging.getLogger(__name__)
+
+JsonObject = dict[str, Any]
+Items = list[JsonObject]
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 
@@ -130,6 +136,22 @@ def _error(status: int, body: bytes, what: str) -> KubeError:
     return _ERRORS.get(status, KubeError)(f"{what}: {message}", status=status, reason=reason)
 
 
+class RequestInfo(NamedTuple):
+    """One API request as counted for `controller_clientset_k8s_request_total`.
+
+    `verb` is Argo's (client-go metrics) spelling: Get, List, Watch, Create,
+    Update, Patch, Delete. `status_code` is 0 when no HTTP answer came back.
+    """
+
+    verb: str
+    resource: Resource
+    namespace: str
+    name: str
+    status_code: int
+
+
+RequestObserver = Callable[[RequestInfo], None]
+
 PATCH_CONTENT_TYPES = {
     "merge": "application/merge-patch+json",
     "json": "application/json-patch+json",
@@ -159,21 +181,38 @@ class KubeClient:
         *,
         field_manager: str = "rollouts-controller",
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        on_request: Callable[[str, str], None] | None = None,
+        on_request: RequestObserver | None = None,
     ) -> None:
         self.api_client = api_client
         self.field_manager = field_manager
         self.timeout = timeout
+        # (verb, plural) -> requests sent, whatever their outcome; read by benchmarks and tests.
         self.request_counts: Counter[tuple[str, str]] = Counter()
         self._on_request = on_request
+
+    @classmethod
+    async def from_config(
+        cls,
+        kubeconfig: str | None = None,
+        *,
+        context: str | None = None,
+        field_manager: str = "rollouts-controller",
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        on_request: RequestObserver | None = None,
+    ) -> KubeClient:
+        api_client = await load_api_client(kubeconfig, context)
+        return cls(api_client, field_manager=field_manager, timeout=timeout, on_request=on_request)
 
     async def close(self) -> None:
         await self.api_client.close()
 
-    def _count(self, verb: str, resource: Resource) -> None:
-        self.request_counts[(verb, resource.plural)] += 1
+    def _count(self, info: RequestInfo) -> None:
+        self.request_counts[(info.verb.lower(), info.resource.plural)] += 1
         if self._on_request is not None:
-            self._on_request(verb, resource.kind)
+            try:
+                self._on_request(info)
+            except Exception:  # metrics must never fail a request
+                log.exception("request observer failed")
 
     async def _send(
         self,
@@ -209,16 +248,32 @@ class KubeClient:
         query: list[tuple[str, str]] | None = None,
         body: Any = None,
         content_type: str = "application/json",
+        counted_as: tuple[str, Resource, str, str] | None = None,
     ) -> dict[str, Any]:
-        response = await self._send(method, path, query=query, body=body, content_type=content_type)
-        async with response:
-            try:
-                data = await asyncio.wait_for(response.read(), self.timeout)
-            except (aiohttp.ClientError, TimeoutError) as error:
-                raise UnreachableError(f"{method} {path}: {error or type(error).__name__}") from error
-            if not 200 <= response.status < 300:
-                raise _error(response.status, data, f"{method} {path}")
-        parsed: dict[str, Any] = orjson.loads(data) if data else {}
+        """Send one request and parse the JSON answer; non-2xx raises a KubeError subclass.
+
+        `counted_as` = (verb, resource, namespace, name) reports the request to
+        the request observer with its status code.
+        """
+        status = 0
+        try:
+            response = await self._send(method, path, query=query, body=body, content_type=content_type)
+            async with response:
+                status = response.status
+                try:
+                    data = await asyncio.wait_for(response.read(), self.timeout)
+                except (aiohttp.ClientError, TimeoutError) as error:
+                    raise UnreachableError(f"{method} {path}: {error or type(error).__name__}") from error
+                if not 200 <= response.status < 300:
+                    raise _error(response.status, data, f"{method} {path}")
+        finally:
+            if counted_as is not None:
+                verb, resource, namespace, name = counted_as
+                self._count(RequestInfo(verb, resource, namespace, name, status))
+        try:
+            parsed: dict[str, Any] = orjson.loads(data) if data else {}
+        except orjson.JSONDecodeError as error:
+            raise KubeError(f"{method} {path}: the answer is not JSON: {error}", status=status) from error
         return parsed
 
     # ------------------------------------------------------------------ verbs
@@ -231,8 +286,11 @@ class KubeClient:
         *,
         subresource: str | None = None,
     ) -> dict[str, Any]:
-        self._count("get", resource)
-        return await self.request("GET", resource.path(namespace, name, subresource))
+        return await self.request(
+            "GET",
+            resource.path(namespace, name, subresource),
+            counted_as=("Get", resource, namespace or "", name),
+        )
 
     async def list(
         self,
@@ -245,7 +303,7 @@ class KubeClient:
         limit: int | None = None,
         continue_token: str | None = None,
     ) -> dict[str, Any]:
-        self._count("list", resource)
+        """One page of a list; see `list_all` for every page."""
         query = []
         if label_selector:
             query.append(("labelSelector", label_selector))
@@ -257,15 +315,53 @@ class KubeClient:
             query.append(("limit", str(limit)))
         if continue_token:
             query.append(("continue", continue_token))
-        return await self.request("GET", resource.path(namespace), query=query)
+        return await self.request(
+            "GET", resource.path(namespace), query=query, counted_as=("List", resource, namespace or "", "")
+        )
+
+    async def list_all(
+        self,
+        resource: Resource,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        page_size: int = 500,
+    ) -> tuple[Items, str]:
+        """Every item (paged, so a big list never lands in one response) and the list's resourceVersion.
+
+        Items get `apiVersion` and `kind`, which list responses leave out.
+        A continue token that expired mid-way raises GoneError: list again.
+        """
+        items: Items = []
+        token: str | None = None
+        while True:
+            page = await self.list(
+                resource,
+                namespace,
+                label_selector=label_selector,
+                field_selector=field_selector,
+                limit=page_size,
+                continue_token=token,
+            )
+            for item in page.get("items") or []:
+                item.setdefault("apiVersion", resource.api_version)
+                item.setdefault("kind", resource.kind)
+                items.append(item)
+            metadata = page.get("metadata") or {}
+            token = metadata.get("continue")
+            if not token:
+                return items, str(metadata.get("resourceVersion") or "")
 
     async def create(self, resource: Resource, namespace: str | None, body: dict[str, Any]) -> dict[str, Any]:
-        self._count("create", resource)
+        """POST; an existing name raises ConflictError with reason AlreadyExists."""
+        name = str((body.get("metadata") or {}).get("name") or "")
         return await self.request(
             "POST",
             resource.path(namespace),
             query=[("fieldManager", self.field_manager)],
             body=body,
+            counted_as=("Create", resource, namespace or "", name),
         )
 
     async def replace(
@@ -278,13 +374,18 @@ class KubeClient:
         subresource: str | None = None,
     ) -> dict[str, Any]:
         """PUT; carries body.metadata.resourceVersion, so a stale write raises ConflictError."""
-        self._count("update", resource)
         return await self.request(
             "PUT",
             resource.path(namespace, name, subresource),
             query=[("fieldManager", self.field_manager)],
             body=body,
+            counted_as=("Update", resource, namespace or "", name),
         )
+
+    async def update_status(self, resource: Resource, obj: dict[str, Any]) -> dict[str, Any]:
+        """PUT the status subresource of `obj` (with its resourceVersion: 409 if someone wrote first)."""
+        meta = obj.get("metadata") or {}
+        return await self.replace(resource, meta.get("namespace"), meta["name"], obj, subresource="status")
 
     async def patch(
         self,
@@ -296,8 +397,20 @@ class KubeClient:
         patch_type: str = "merge",
         subresource: str | None = None,
         force: bool = False,
+        resource_version: str | None = None,
     ) -> dict[str, Any]:
-        self._count("patch", resource)
+        """PATCH with a merge, strategic, JSON or server-side apply ("apply") patch.
+
+        `resource_version` makes the patch conditional: ConflictError if the
+        object changed since. `force` takes fields owned by other managers (apply only).
+        """
+        if patch_type not in PATCH_CONTENT_TYPES:
+            raise ValueError(f"unknown patch type {patch_type!r}; one of {', '.join(PATCH_CONTENT_TYPES)}")
+        if resource_version is not None:
+            if not isinstance(patch, dict):
+                raise ValueError("a conditional patch (resource_version) needs an object patch, not a JSON patch")
+            metadata = {**(patch.get("metadata") or {}), "resourceVersion": resource_version}
+            patch = {**patch, "metadata": metadata}
         query = [("fieldManager", self.field_manager)]
         if patch_type == "apply" and force:
             query.append(("force", "true"))
@@ -307,6 +420,27 @@ class KubeClient:
             query=query,
             body=patch,
             content_type=PATCH_CONTENT_TYPES[patch_type],
+            counted_as=("Patch", resource, namespace or "", name),
+        )
+
+    async def apply(
+        self,
+        resource: Resource,
+        body: dict[str, Any],
+        *,
+        force: bool = True,
+        subresource: str | None = None,
+    ) -> dict[str, Any]:
+        """Server-side apply of a whole object under our field manager."""
+        meta = body.get("metadata") or {}
+        return await self.patch(
+            resource,
+            meta.get("namespace"),
+            meta["name"],
+            body,
+            patch_type="apply",
+            force=force,
+            subresource=subresource,
         )
 
     async def delete(
@@ -317,14 +451,25 @@ class KubeClient:
         *,
         propagation: str | None = None,
         uid: str | None = None,
+        resource_version: str | None = None,
     ) -> dict[str, Any]:
-        self._count("delete", resource)
+        """DELETE; `uid` / `resource_version` preconditions make sure we delete the object we looked at."""
         body: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
         if propagation:
             body["propagationPolicy"] = propagation
+        preconditions: dict[str, str] = {}
         if uid:
-            body["preconditions"] = {"uid": uid}
-        return await self.request("DELETE", resource.path(namespace, name), body=body)
+            preconditions["uid"] = uid
+        if resource_version:
+            preconditions["resourceVersion"] = resource_version
+        if preconditions:
+            body["preconditions"] = preconditions
+        return await self.request(
+            "DELETE",
+            resource.path(namespace, name),
+            body=body,
+            counted_as=("Delete", resource, namespace or "", name),
+        )
 
     async def watch(
         self,
@@ -333,10 +478,14 @@ class KubeClient:
         *,
         resource_version: str,
         label_selector: str | None = None,
+        field_selector: str | None = None,
         timeout_seconds: int = 300,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Watch events as dicts ({"type", "object"}), bookmarks included, until the end."""
-        self._count("watch", resource)
+        """Watch events as dicts ({"type", "object"}), bookmarks included, until the server ends it.
+
+        The stream is split on newlines by hand: aiohttp's line reader refuses
+        lines over 128 KiB, and one large object must not wedge a watch.
+        """
         query = [
             ("watch", "true"),
             ("allowWatchBookmarks", "true"),
@@ -345,15 +494,30 @@ class KubeClient:
         ]
         if label_selector:
             query.append(("labelSelector", label_selector))
-        # No total timeout on a watch: only connect and idle-read limits.
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
+        # No total timeout on a watch: only connect and idle-read limits (bookmarks arrive about every minute).
         timeout = aiohttp.ClientTimeout(total=None, connect=self.timeout, sock_read=timeout_seconds + 30)
-        response = await self._send("GET", resource.path(namespace), query=query, timeout=timeout)
+        status = 0
+        try:
+            response = await self._send("GET", resource.path(namespace), query=query, timeout=timeout)
+            status = response.status
+        finally:
+            self._count(RequestInfo("Watch", resource, namespace or "", "", status))
         async with response:
             if not 200 <= response.status < 300:
                 raise _error(response.status, await response.read(), f"WATCH {resource.plural}")
+            buffer = b""
             try:
-                async for line in response.content:
-                    if line.strip():
-                        yield orjson.loads(line)
+                async for chunk in response.content.iter_any():
+                    buffer += chunk
+                    if b"\n" not in chunk:
+                        continue
+                    *lines, buffer = buffer.split(b"\n")
+                    for line in lines:
+                        if line.strip():
+                            yield orjson.loads(line)
             except (aiohttp.ClientError, TimeoutError) as error:
                 raise UnreachableError(f"watch {resource.plural}: {error or type(error).__name__}") from error
+            if buffer.strip():
+                yield orjson.loads(buffer)

@@ -59,6 +59,7 @@ class Informer:
         label_selector: str | None = None,
         indexers: dict[str, IndexFunc] | None = None,
         watch_timeout_seconds: int = 300,
+        min_backoff_seconds: float = 0.5,
         max_backoff_seconds: float = 30.0,
     ) -> None:
         self.client = client
@@ -71,6 +72,7 @@ class Informer:
         }
         self.indexers.update(indexers or {})
         self.watch_timeout_seconds = watch_timeout_seconds
+        self.min_backoff_seconds = min_backoff_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self.synced = asyncio.Event()
         self.resource_version = ""
@@ -82,10 +84,33 @@ class Informer:
     # ------------------------------------------------------------------ reads
 
     def add_handler(self, handler: Handler) -> None:
+        """Call `handler` on every change; objects already cached are replayed as ADDED."""
         self._handlers.append(handler)
+        for obj in list(self._store.values()):
+            try:
+                handler("ADDED", obj, None)
+            except Exception:
+                log.exception("informer handler failed for %s %s", self.resource.plural, object_key(obj))
+
+    def add_indexer(self, name: str, func: IndexFunc) -> None:
+        """Add an index (objects already cached are indexed at once)."""
+        if name in self.indexers:
+            raise ValueError(f"index {name!r} already exists on the {self.resource.plural} informer")
+        self.indexers[name] = func
+        self._indexes[name] = defaultdict(set)
+        for key, obj in self._store.items():
+            for value in func(obj):
+                self._indexes[name][value].add(key)
 
     def get(self, namespace: str | None, name: str) -> Object | None:
+        """The cached object, or None. Treat it as read-only: it is shared."""
         return self._store.get(f"{namespace}/{name}" if namespace else name)
+
+    def get_by_key(self, key: str) -> Object | None:
+        return self._store.get(key)
+
+    def keys(self) -> list[str]:
+        return list(self._store)
 
     def items(self, namespace: str | None = None) -> list[Object]:
         if namespace is None:
@@ -93,8 +118,19 @@ class Informer:
         return self.by_index("namespace", namespace)
 
     def by_index(self, index: str, value: str) -> list[Object]:
+        """Objects whose index function yields `value`, in key order."""
+        if index not in self._indexes:
+            raise KeyError(f"no index {index!r} on the {self.resource.plural} informer")
         keys = self._indexes[index].get(value, set())
         return [self._store[key] for key in sorted(keys) if key in self._store]
+
+    def index_values(self, index: str) -> list[str]:
+        return sorted(self._indexes[index])
+
+    @property
+    def has_synced(self) -> bool:
+        """True once the first list is in the cache."""
+        return self.synced.is_set()
 
     async def wait_synced(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self.synced.wait(), timeout)
@@ -150,33 +186,33 @@ class Informer:
     # ------------------------------------------------------------------- loop
 
     async def _list(self) -> None:
-        listing = await self.client.list(self.resource, self.namespace, label_selector=self.label_selector)
-        items = listing.get("items") or []
-        api_version = self.resource.api_version
+        items, resource_version = await self.client.list_all(
+            self.resource, self.namespace, label_selector=self.label_selector
+        )
         seen = set()
         for item in items:
-            item.setdefault("apiVersion", api_version)
-            item.setdefault("kind", self.resource.kind)
-            seen.add(object_key(item))
-            current = self._store.get(object_key(item))
-            if current is None or current.get("metadata", {}).get("resourceVersion") != item["metadata"].get(
-                "resourceVersion"
-            ):
+            key = object_key(item)
+            seen.add(key)
+            current = self._store.get(key)
+            if current is None or _rv_text(current) != _rv_text(item):
                 self._upsert(item)
         for key in [k for k in self._store if k not in seen]:
-            self._remove(self._store[key])
-        self.resource_version = listing.get("metadata", {}).get("resourceVersion", "")
+            self._remove(self._store[key])  # deleted while we were not watching
+        self.resource_version = resource_version
         self.synced.set()
 
     async def run(self) -> None:
         """List, then watch forever; cancel the task to stop."""
-        backoff = 0.5
+        backoff = self.min_backoff_seconds
         need_list = True
+        loop = asyncio.get_running_loop()
         while True:
+            started = loop.time()
             try:
                 if need_list:
                     await self._list()
                     need_list = False
+                events = 0
                 async for event in self.client.watch(
                     self.resource,
                     self.namespace,
@@ -185,7 +221,13 @@ class Informer:
                     timeout_seconds=self.watch_timeout_seconds,
                 ):
                     self._apply(event)
-                backoff = 0.5
+                    events += 1
+                if events or loop.time() - started > 1.0:
+                    backoff = self.min_backoff_seconds
+                    continue
+                # The server closed an empty watch at once: do not spin.
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff_seconds)
             except GoneError:
                 log.info(
                     "%s: resourceVersion %s too old; relisting",
@@ -196,9 +238,15 @@ class Informer:
                 need_list = True
             except asyncio.CancelledError:
                 raise
-            except (KubeError, OSError, ValueError) as error:
-                delay = min(backoff, self.max_backoff_seconds) * (0.5 + random.random() / 2)
-                log.warning("%s watch failed (%s); retrying in %.1fs", self.resource.plural, error, delay)
+            except Exception as error:  # never let the informer die: back off and retry
+                delay = backoff * (0.5 + random.random() / 2)
+                log.warning(
+                    "%s %s failed (%s); retrying in %.1fs",
+                    self.resource.plural,
+                    "list" if need_list else "watch",
+                    error,
+                    delay,
+                )
                 await asyncio.sleep(delay)
                 backoff = min(backoff * 2, self.max_backoff_seconds)
 
@@ -218,11 +266,15 @@ class Informer:
         obj.setdefault("kind", self.resource.kind)
         if event_type in ("ADDED", "MODIFIED"):
             current = self._store.get(object_key(obj))
-            if current is not None and _rv(current) > _rv(obj):
-                return  # our own newer write is already cached
+            if current is not None and _rv(current) >= _rv(obj) > 0:
+                return  # our own write of this or a newer version is already cached
             self._upsert(obj)
         elif event_type == "DELETED":
             self._remove(obj)
+
+
+def _rv_text(obj: Object) -> str:
+    return str(obj.get("metadata", {}).get("resourceVersion") or "")
 
 
 def _rv(obj: Object) -> int:

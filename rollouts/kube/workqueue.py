@@ -18,7 +18,10 @@ import contextlib
 import heapq
 import itertools
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
+
+from rollouts.kube.logcontext import RECONCILE_KEY
 
 
 class ShutDownError(Exception):
@@ -33,7 +36,7 @@ class WorkQueue:
         max_delay: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._queue: list[str] = []
+        self._queue: deque[str] = deque()
         self._queued: set[str] = set()
         self._processing: set[str] = set()
         self._dirty: set[str] = set()
@@ -63,6 +66,8 @@ class WorkQueue:
         self._wake()
 
     def add_after(self, key: str, delay: float) -> None:
+        if self._shutting_down:
+            return
         if delay <= 0:
             self.add(key)
             return
@@ -108,7 +113,7 @@ class WorkQueue:
         while True:
             wait_for = self._promote_due()
             if self._queue:
-                key = self._queue.pop(0)
+                key = self._queue.popleft()
                 self._queued.discard(key)
                 self._processing.add(key)
                 return key
@@ -126,11 +131,24 @@ class WorkQueue:
             self.add(key)
 
     def shutdown(self) -> None:
+        """Stop handing out keys: queued and timed keys are dropped, workers' get() raises ShutDownError.
+
+        Keys being processed finish; `done` on them no longer requeues.
+        """
         self._shutting_down = True
+        self._dirty.clear()
         self._queue.clear()
         self._queued.clear()
         self._waiting.clear()
         self._waiting_until.clear()
+        self._wake()
+
+    @property
+    def shutting_down(self) -> bool:
+        return self._shutting_down
+
+    def poke(self) -> None:
+        """Re-check timed keys now (for an injected clock that jumped)."""
         self._wake()
 
     @property
@@ -153,6 +171,7 @@ async def run_workers(
                 key = await queue.get()
             except ShutDownError:
                 return
+            token = RECONCILE_KEY.set(key)
             try:
                 requeue = await reconcile(key)
             except asyncio.CancelledError:
@@ -164,6 +183,8 @@ async def run_workers(
                 queue.done(key)
                 queue.add_rate_limited(key)
                 continue
+            finally:
+                RECONCILE_KEY.reset(token)
             queue.forget(key)
             queue.done(key)
             if requeue is not None:
