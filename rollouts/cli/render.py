@@ -62,7 +62,8 @@ Row = list[Cell]
 
 
 def _styled(text: str, key: str | None = None) -> Text:
-    return Text(text, style=_STYLES.get(key if key is not None else text, ""))
+    # A styled span (not a base style), so text appended later stays unstyled.
+    return Text().append(text, style=_STYLES.get(key if key is not None else text, ""))
 
 
 def _join(parts: list[Text], separator: str) -> Text:
