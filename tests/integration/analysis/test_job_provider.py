@@ -1,0 +1,120 @@
+"""The Job provider against the local control plane: Jobs complete or fail (kwok), are adopted,
+terminated and garbage-collected, and are owned by their AnalysisRun."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rollouts.analysis.providers.job import JOB_NAME_KEY, RUN_UID_LABEL, JobProvider
+from rollouts.api.analysis import AnalysisRun, Measurement, Metric
+from rollouts.kube.client import ANALYSIS_RUNS, JOBS, KubeClient, NotFoundError
+from tests.waiting import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def job_metric(name: str, *, fail: bool = False) -> Metric:
+    pod_labels = {"rollouts.io/job-fail": "true"} if fail else {}
+    return Metric.model_validate(
+        {
+            "name": name,
+            "provider": {
+                "job": {
+                    "spec": {
+                        "backoffLimit": 0,
+                        "template": {
+                            "metadata": {"labels": pod_labels},
+                            "spec": {
+                                "restartPolicy": "Never",
+                                "containers": [{"name": "check", "image": "busybox"}],
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    )
+
+
+async def create_run(kube: KubeClient, namespace: str, *metrics: Metric) -> AnalysisRun:
+    body: dict[str, Any] = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AnalysisRun",
+        "metadata": {"name": "job-run", "namespace": namespace},
+        "spec": {"metrics": [m.to_dict() for m in metrics]},
+    }
+    created = await kube.create(ANALYSIS_RUNS, namespace, body)
+    return AnalysisRun.model_validate(created)
+
+
+async def finish(provider: JobProvider, run: AnalysisRun, metric: Metric, m: Measurement) -> Measurement:
+    async def probe() -> Measurement:
+        return await provider.resume(run, metric, m)
+
+    return await eventually(probe, lambda r: r.phase != "Running", timeout=60, what="job measurement to finish")
+
+
+async def test_job_complete_is_successful_and_failed_is_failed(
+    kube_client: KubeClient, namespace: str, crds: None
+) -> None:
+    ok, bad = job_metric("ok"), job_metric("bad", fail=True)
+    run = await create_run(kube_client, namespace, ok, bad)
+    provider = JobProvider(kube_client)
+
+    started = await provider.run(run, ok)
+    assert started.phase == "Running", started.message
+    assert started.resume_at is not None
+    name = (started.metadata or {})[JOB_NAME_KEY]
+    assert name == f"{run.metadata.uid}.ok.1"
+    job = await kube_client.get(JOBS, namespace, name)
+    assert job["metadata"]["labels"][RUN_UID_LABEL] == run.metadata.uid
+    assert job["metadata"]["ownerReferences"][0]["uid"] == run.metadata.uid
+
+    # a second create of the same measurement (a crash before the status write) adopts the Job
+    again = await provider.run(run, ok)
+    assert again.phase == "Running" and (again.metadata or {})[JOB_NAME_KEY] == name
+
+    assert (await finish(provider, run, ok, started)).phase == "Successful"
+
+    failing = await provider.run(run, bad)
+    assert (await finish(provider, run, bad, failing)).phase == "Failed"
+
+
+async def test_terminate_and_garbage_collect_delete_jobs(kube_client: KubeClient, namespace: str, crds: None) -> None:
+    metric = job_metric("gc")
+    run = await create_run(kube_client, namespace, metric)
+    provider = JobProvider(kube_client)
+    names = []
+    for taken in range(3):
+        run = run.model_copy(
+            update={
+                "status": AnalysisRun.model_validate(
+                    {"status": {"metricResults": [{"name": "gc", "phase": "Running", "count": taken}]}}
+                ).status
+            }
+        )
+        measurement = await provider.run(run, metric)
+        names.append((measurement.metadata or {})[JOB_NAME_KEY])
+    assert names == [f"{run.metadata.uid}.gc.{n}" for n in (1, 2, 3)]
+
+    await provider.garbage_collect(run, metric, 2)
+
+    async def remaining() -> list[str]:
+        listed = await kube_client.list(JOBS, namespace, label_selector=f"{RUN_UID_LABEL}={run.metadata.uid}")
+        return sorted(j["metadata"]["name"] for j in listed["items"] if not j["metadata"].get("deletionTimestamp"))
+
+    assert await eventually(remaining, lambda r: r == sorted(names[1:]), what="oldest job gone")
+
+    stopped = await provider.terminate(run, metric, Measurement(phase="Running", metadata={JOB_NAME_KEY: names[2]}))
+    assert stopped.phase == "Inconclusive" and stopped.finished_at is not None
+
+    async def gone() -> bool:
+        try:
+            job = await kube_client.get(JOBS, namespace, names[2])
+        except NotFoundError:
+            return True
+        return bool(job["metadata"].get("deletionTimestamp"))
+
+    assert await eventually(gone, what="terminated job deleted")
