@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from rollouts.api.analysis import AnalysisRunSpec, AnalysisRunStatus, AnalysisTemplateSpec
 from rollouts.api.constants import GROUP, VERSION
-from rollouts.api.experiment import ExperimentSpec
+from rollouts.api.experiment import ExperimentSpec, ExperimentStatus
 from rollouts.api.rollout import RolloutSpec, RolloutStatus
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,6 +43,10 @@ class CrdSpec:
     version: str = VERSION
     columns: list[dict[str, Any]] = field(default_factory=list)
     scale: bool = False
+    # Argo gives only Rollouts a status subresource; its controller writes the
+    # status of AnalysisRuns and Experiments with plain patches of the object,
+    # so CRDs installed by Argo and ours must agree on this.
+    status_subresource: bool = False
     categories: list[str] = field(default_factory=lambda: ["argoproj"])
 
 
@@ -116,21 +120,20 @@ def crd(spec: CrdSpec) -> dict[str, Any]:
         "name": spec.version,
         "served": True,
         "storage": True,
-        "schema": {
-            "openAPIV3Schema": {"type": "object", "properties": properties, "required": required}
-        },
+        "schema": {"openAPIV3Schema": {"type": "object", "properties": properties, "required": required}},
     }
     if spec.columns:
         version["additionalPrinterColumns"] = spec.columns
-    if spec.status_model is not None:
-        subresources: dict[str, Any] = {"status": {}}
-        if spec.scale:
-            subresources["scale"] = {
-                "specReplicasPath": ".spec.replicas",
-                "statusReplicasPath": ".status.HPAReplicas",
-                "labelSelectorPath": ".status.selector",
-            }
-        version["subresources"] = subresources
+    subresources: dict[str, Any] = {}
+    if spec.status_subresource:
+        subresources["status"] = {}
+    if spec.scale:
+        subresources["scale"] = {
+            "specReplicasPath": ".spec.replicas",
+            "statusReplicasPath": ".status.HPAReplicas",
+            "labelSelectorPath": ".status.selector",
+        }
+    version["subresources"] = subresources
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -160,6 +163,7 @@ def crd_specs() -> list[CrdSpec]:
             spec_model=RolloutSpec,
             status_model=RolloutStatus,
             scale=True,
+            status_subresource=True,
             columns=[
                 {
                     "name": "Desired",
@@ -226,7 +230,7 @@ def crd_specs() -> list[CrdSpec]:
             plural="experiments",
             short_names=["exp"],
             spec_model=ExperimentSpec,
-            status_model=None,
+            status_model=ExperimentStatus,
             columns=[
                 {
                     "name": "Status",
@@ -238,13 +242,7 @@ def crd_specs() -> list[CrdSpec]:
             ],
         ),
     ]
-    # Experiment status stays schemaless until an Experiment controller writes it.
-    specs[-1].status_model = _ExperimentStatus
     return specs
-
-
-class _ExperimentStatus(BaseModel):
-    model_config = {"extra": "allow"}
 
 
 def render_all() -> dict[str, str]:

@@ -79,6 +79,7 @@ class LabelSelector(K8sModel):
 # --------------------------------------------------------------------------- IntOrString
 
 _PERCENT = re.compile(r"^\s*(\d+)\s*%\s*$")
+_GO_ATOI = re.compile(r"^[+-]?\d+$")
 
 
 class InvalidValueError(ValueError):
@@ -86,10 +87,12 @@ class InvalidValueError(ValueError):
 
 
 def scaled_value(value: IntOrString | None, total: int, *, round_up: bool, default: IntOrString = 0) -> int:
-    """Kubernetes' GetScaledValueFromIntOrPercent: an int as is, "N%" of total.
+    """Argo's reading of an IntOrString against a total (maxSurge, maxUnavailable, ...).
 
-    Argo (like Deployments) also accepts a bare numeric string ("25") as a plain
-    integer. Percentages round up for maxSurge and down for maxUnavailable.
+    An int is taken as is. Argo resolves these with apimachinery's
+    `GetValueFromIntOrPercent`, which treats EVERY string as a percentage after
+    removing its "%" signs: "25%" and "25" both mean 25% of total. Percentages
+    round up (maxSurge) or down (maxUnavailable) as `round_up` says.
     """
     if value is None:
         value = default
@@ -97,13 +100,11 @@ def scaled_value(value: IntOrString | None, total: int, *, round_up: bool, defau
         raise InvalidValueError(f"invalid int or percentage: {value!r}")
     if isinstance(value, int):
         return value
-    match = _PERCENT.match(value)
-    if match:
-        scaled = int(match.group(1)) * total / 100
-        return math.ceil(scaled) if round_up else math.floor(scaled)
-    if value.strip().isdigit():
-        return int(value)
-    raise InvalidValueError(f"invalid int or percentage: {value!r}")
+    digits = value.replace("%", "")
+    if not _GO_ATOI.match(digits):
+        raise InvalidValueError(f"invalid int or percentage: {value!r}")
+    scaled = int(digits) * total / 100
+    return math.ceil(scaled) if round_up else math.floor(scaled)
 
 
 def is_percent(value: IntOrString | None) -> bool:

@@ -11,16 +11,19 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from rollouts.api.common import IntOrString, K8sModel, LabelSelector, ObjectMeta
+from rollouts.api.common import IntOrString, InvalidValueError, K8sModel, LabelSelector, ObjectMeta, parse_duration
 from rollouts.api.constants import (
     API_VERSION,
     DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS,
+    DEFAULT_AUTO_PROMOTION_ENABLED,
     DEFAULT_MAX_SURGE,
     DEFAULT_MAX_UNAVAILABLE,
     DEFAULT_PROGRESS_DEADLINE_SECONDS,
     DEFAULT_REPLICAS,
     DEFAULT_REVISION_HISTORY_LIMIT,
     DEFAULT_SCALE_DOWN_DELAY_SECONDS,
+    DEFAULT_SUCCESSFUL_RUN_HISTORY_LIMIT,
+    DEFAULT_UNSUCCESSFUL_RUN_HISTORY_LIMIT,
     ROLLOUT_KIND,
 )
 
@@ -84,6 +87,16 @@ class RolloutAnalysisBackground(RolloutAnalysis):
 
 class RolloutPause(K8sModel):
     duration: IntOrString | None = None
+
+    def duration_seconds(self) -> int:
+        """Argo's DurationSeconds: 0 when unset (pause until promoted), -1 when unparsable."""
+        if self.duration is None:
+            return 0
+        try:
+            seconds = parse_duration(self.duration)
+        except InvalidValueError:
+            return -1
+        return int(seconds or 0)
 
 
 class SetCanaryScale(K8sModel):
@@ -255,7 +268,9 @@ class BlueGreenStrategy(K8sModel):
     abort_scale_down_delay_seconds: int | None = None
 
     def effective_auto_promotion_enabled(self) -> bool:
-        return True if self.auto_promotion_enabled is None else self.auto_promotion_enabled
+        if self.auto_promotion_enabled is None:
+            return DEFAULT_AUTO_PROMOTION_ENABLED
+        return self.auto_promotion_enabled
 
     def effective_scale_down_delay_seconds(self) -> int:
         if self.scale_down_delay_seconds is None:
@@ -312,6 +327,49 @@ class RolloutSpec(K8sModel):
 
     def effective_min_ready_seconds(self) -> int:
         return self.min_ready_seconds or 0
+
+    def effective_successful_run_history_limit(self) -> int:
+        if self.analysis is None or self.analysis.successful_run_history_limit is None:
+            return DEFAULT_SUCCESSFUL_RUN_HISTORY_LIMIT
+        return self.analysis.successful_run_history_limit
+
+    def effective_unsuccessful_run_history_limit(self) -> int:
+        if self.analysis is None or self.analysis.unsuccessful_run_history_limit is None:
+            return DEFAULT_UNSUCCESSFUL_RUN_HISTORY_LIMIT
+        return self.analysis.unsuccessful_run_history_limit
+
+    def scale_down_delay_seconds(self) -> int:
+        """Argo's GetScaleDownDelaySecondsOrDefault: delay before the old ReplicaSet scales down.
+
+        Blue-green: 30 unless set. Canary: only with traffic routing (30 unless
+        set); a basic canary scales down at once.
+        """
+        blue_green, canary = self.strategy.blue_green, self.strategy.canary
+        if blue_green is not None:
+            return blue_green.effective_scale_down_delay_seconds()
+        if canary is not None and canary.traffic_routing is not None:
+            if canary.scale_down_delay_seconds is None:
+                return DEFAULT_SCALE_DOWN_DELAY_SECONDS
+            return canary.scale_down_delay_seconds
+        return 0
+
+    def abort_scale_down_delay_seconds(self) -> tuple[int | None, bool]:
+        """Argo's GetAbortScaleDownDelaySecondsOrDefault: (delay, was it set explicitly).
+
+        A delay of None means "never scale down on abort" (the user wrote 0).
+        Blue-green defaults to 30; canary to 30 with traffic routing, else 0.
+        """
+        blue_green, canary = self.strategy.blue_green, self.strategy.canary
+        explicit: int | None = None
+        if blue_green is not None:
+            explicit = blue_green.abort_scale_down_delay_seconds
+        elif canary is not None and canary.traffic_routing is not None:
+            explicit = canary.abort_scale_down_delay_seconds
+        else:
+            return 0, False
+        if explicit is None:
+            return DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS, False
+        return (None if explicit == 0 else explicit), True
 
 
 class PauseCondition(K8sModel):

@@ -59,3 +59,19 @@ def test_short_names() -> None:
         "AnalysisRun": ["ar"],
         "Experiment": ["exp"],
     }
+
+
+def test_only_rollouts_have_a_status_subresource_as_in_argo() -> None:
+    # Argo's controller patches AnalysisRun and Experiment status on the object
+    # itself; a status subresource there would make those patches drop status.
+    subresources = {}
+    for path in (REPO / "crds").glob("*.yaml"):
+        crd = yaml.safe_load(path.read_text())
+        subresources[crd["spec"]["names"]["kind"]] = sorted(crd["spec"]["versions"][0]["subresources"])
+    assert subresources == {
+        "Rollout": ["scale", "status"],
+        "AnalysisTemplate": [],
+        "ClusterAnalysisTemplate": [],
+        "AnalysisRun": [],
+        "Experiment": [],
+    }
