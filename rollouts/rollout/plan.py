@@ -186,6 +186,8 @@ class _Decision:
         status["phase"] = PHASE_DEGRADED
         status["message"] = f"InvalidSpec: {message}"
         status["observedGeneration"] = str(self.rollout.metadata.generation or 0)
+        # Nothing decided before the spec turned out invalid may touch the cluster.
+        self.actions = [a for a in self.actions if isinstance(a, RecordEvent)]
         if previous is None or previous.get("message") != message:
             self.event("InvalidSpec", f'The Rollout "{self.rollout.name}" is invalid: {message}', "Warning")
         return Plan(actions=self.actions, status=status)
@@ -221,8 +223,6 @@ class _Decision:
         step_count = len(steps)
         max_surge = scaled_value(strategy.effective_max_surge(), replicas, round_up=True)
         max_unavailable = scaled_value(strategy.effective_max_unavailable(), replicas, round_up=False)
-        if max_surge == 0 and max_unavailable == 0:
-            max_unavailable = 1  # as Deployments: both zero would deadlock
 
         status: dict[str, Any] = {
             k: v
@@ -506,7 +506,8 @@ class _Decision:
         direction = "up" if replicas > spec_replicas(rs) else "down"
         self.event(
             "ScalingReplicaSet",
-            f"Scaled {direction} ReplicaSet {rs_name(rs)} (revision {revision(rs)}) from {spec_replicas(rs)} to {replicas}",
+            f"Scaled {direction} ReplicaSet {rs_name(rs)} (revision {revision(rs)}) "
+            f"from {spec_replicas(rs)} to {replicas}",
         )
 
     def _point_service(self, name: str | None, pod_hash: str) -> None:
@@ -695,11 +696,13 @@ class _Decision:
                 kind="Completed",
                 status="True" if complete else "False",
                 reason=REASON_COMPLETED,
-                message="Rollout completed update to revision %d (%s): %s"
-                % (revision(new_rs), status.get("currentPodHash"), "Rollout is Healthy")
-                if complete
-                else "Rollout not completed, started update to revision %d (%s)"
-                % (revision(new_rs), status.get("currentPodHash")),
+                message=(
+                    f"Rollout completed update to revision {revision(new_rs)} ({status.get('currentPodHash')}): "
+                    "Rollout is Healthy"
+                    if complete
+                    else f"Rollout not completed, started update to revision {revision(new_rs)} "
+                    f"({status.get('currentPodHash')})"
+                ),
                 now=now,
                 previous=previous.get("Completed"),
             )
