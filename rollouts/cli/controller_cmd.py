@@ -27,6 +27,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--renew-deadline", type=float, default=10.0)
     parser.add_argument("--retry-period", type=float, default=2.0)
     parser.add_argument("--instance-id", help="only reconcile objects labelled argo-rollouts.argoproj.io/instance-id")
+    parser.add_argument(
+        "--prometheus-address",
+        default=os.environ.get("PROMETHEUS_ADDRESS"),
+        help="Prometheus used by analysis metrics that name no address",
+    )
     parser.add_argument("--metrics-port", type=int, default=8090)
     parser.add_argument("--healthz-port", type=int, default=8080)
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
@@ -58,9 +63,10 @@ def _configure_logging(fmt: str, level: str) -> None:
 
 async def _run(args: argparse.Namespace) -> int:
     from rollouts import metrics
-    from rollouts.kube.client import KubeClient, KubeError, load_api_client
+    from rollouts.kube.client import KubeClient, KubeError, RequestInfo, load_api_client
     from rollouts.kube.leaderelection import LeaderElector
     from rollouts.kube.runtime import Controller, Manager
+    from rollouts.analysis.controller import AnalysisRunController
     from rollouts.rollout.controller import RolloutController
 
     try:
@@ -68,11 +74,21 @@ async def _run(args: argparse.Namespace) -> int:
     except Exception as error:
         raise CommandError(f"cannot load Kubernetes configuration: {error}") from None
 
-    def count(verb: str, kind: str) -> None:
-        metrics.K8S_REQUESTS.labels(kind, "", "", verb, "").inc()
+    def count(request: RequestInfo) -> None:
+        metrics.K8S_REQUESTS.labels(
+            request.resource.kind, request.namespace, request.name, request.verb, str(request.status_code)
+        ).inc()
 
     client = KubeClient(api_client, on_request=count)
-    controllers: list[Controller] = [RolloutController(client, namespace=args.namespace, instance_id=args.instance_id)]
+    controllers: list[Controller] = [
+        RolloutController(client, namespace=args.namespace, instance_id=args.instance_id),
+        AnalysisRunController(
+            client,
+            namespace=args.namespace,
+            instance_id=args.instance_id,
+            prometheus_address=args.prometheus_address,
+        ),
+    ]
     elector = None
     if args.leader_elect:
         identity = f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,154 @@
+"""The AnalysisRun controller shell: read a run, take the due measurements, write its status.
+
+All the rules live in analysis/plan.py (pure) and analysis/measure.py (the
+provider calls); this module wires them to the informer, the work queue and
+the API: it writes the run's status (a 409 requeues instead of overwriting),
+records Argo's events, exports analysis_run_* metrics, requeues at the
+instant the next measurement is due, and deletes completed runs whose
+ttlStrategy expired. The rollout controller never imports this module: the
+two meet only through AnalysisRun objects in the cluster (DESIGN.md §2).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import Gauge, Histogram
+
+from rollouts import metrics
+from rollouts.analysis.measure import reconcile_measurements
+from rollouts.analysis.plan import ttl_expiry
+from rollouts.analysis.providers.registry import new_provider
+from rollouts.api.analysis import AnalysisRun, Metric
+from rollouts.api.constants import INSTANCE_ID_LABEL
+from rollouts.kube.client import ANALYSIS_RUNS, ConflictError, KubeClient, NotFoundError
+from rollouts.kube.events import EventRecorder
+from rollouts.kube.informer import Informer, Object, object_key
+
+log = logging.getLogger(__name__)
+
+ANALYSIS_RUN_INFO = Gauge(
+    "analysis_run_info", "Information about analysis run.", ["namespace", "name", "phase"], registry=metrics.REGISTRY
+)
+ANALYSIS_RUN_METRIC_PHASE = Gauge(
+    "analysis_run_metric_phase",
+    "Information on the duration of a specific metric in the Analysis Run",
+    ["namespace", "name", "metric", "type", "phase"],
+    registry=metrics.REGISTRY,
+)
+ANALYSIS_RUN_METRIC_TYPE = Gauge(
+    "analysis_run_metric_type",
+    "Information on the type of a specific metric in the Analysis Runs",
+    ["namespace", "name", "metric", "type"],
+    registry=metrics.REGISTRY,
+)
+ANALYSIS_RUN_RECONCILE = Histogram(
+    "analysis_run_reconcile",
+    "Analysis Run reconciliation performance.",
+    ["namespace", "name"],
+    buckets=(0.01, 0.15, 0.25, 0.5, 1.0),
+    registry=metrics.REGISTRY,
+)
+_PHASES = ("Pending", "Running", "Successful", "Failed", "Error", "Inconclusive")
+
+
+def _metric_type(metric: Metric) -> str:
+    kinds = metric.provider.kinds()
+    return kinds[0].capitalize() if kinds else "Unknown"
+
+
+def record_metrics(run: AnalysisRun) -> None:
+    namespace, name = run.metadata.namespace or "", run.metadata.name or ""
+    phase = (run.status.phase if run.status else None) or "Pending"
+    for candidate in _PHASES:
+        ANALYSIS_RUN_INFO.labels(namespace, name, candidate).set(1.0 if candidate == phase else 0.0)
+    results = {r.name: r for r in (run.status.metric_results if run.status else None) or []}
+    for metric in run.spec.metrics:
+        kind = _metric_type(metric)
+        ANALYSIS_RUN_METRIC_TYPE.labels(namespace, name, metric.name, kind).set(1)
+        metric_phase = results[metric.name].phase if metric.name in results else "Pending"
+        for candidate in _PHASES:
+            ANALYSIS_RUN_METRIC_PHASE.labels(namespace, name, metric.name, kind, candidate).set(
+                1.0 if candidate == metric_phase else 0.0
+            )
+
+
+class AnalysisRunController:
+    name = "analysisruns"
+
+    def __init__(
+        self,
+        client: KubeClient,
+        *,
+        namespace: str | None = None,
+        instance_id: str | None = None,
+        prometheus_address: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.client = client
+        self.clock = clock
+        self.prometheus_address = prometheus_address
+        selector = f"{INSTANCE_ID_LABEL}={instance_id}" if instance_id else f"!{INSTANCE_ID_LABEL}"
+        self.runs = Informer(client, ANALYSIS_RUNS, namespace=namespace, label_selector=selector)
+        self.informers = [self.runs]
+        self.events = EventRecorder(client)
+
+    def bind(self, enqueue: Callable[[str], None]) -> None:
+        def on_run(event: str, obj: Object, old: Object | None) -> None:
+            if event != "DELETED":
+                enqueue(object_key(obj))
+
+        self.runs.add_handler(on_run)
+
+    def _provider(self, metric: Metric) -> Any:
+        return new_provider(metric, kube=self.client, prometheus_address=self.prometheus_address)
+
+    async def reconcile(self, key: str) -> float | None:
+        namespace, name = key.split("/", 1)
+        raw = self.runs.get(namespace, name)
+        if raw is None or raw["metadata"].get("deletionTimestamp"):
+            return None
+        started = time.perf_counter()
+        try:
+            return await self._reconcile(raw)
+        finally:
+            ANALYSIS_RUN_RECONCILE.labels(namespace, name).observe(time.perf_counter() - started)
+
+    async def _reconcile(self, raw: Object) -> float | None:
+        run = AnalysisRun.from_dict(raw)
+        namespace, name = run.metadata.namespace, run.metadata.name or ""
+        now = self.clock()
+        expiry = ttl_expiry(run)
+        if expiry is not None:
+            if now >= expiry:
+                with contextlib.suppress(NotFoundError):
+                    await self.client.delete(ANALYSIS_RUNS, namespace, name, uid=run.metadata.uid)
+                return None
+            return (expiry - now).total_seconds()
+        reconciled = await reconcile_measurements(run, now=now, provider_for=self._provider, kube=self.client)
+        step = reconciled.step
+        new_status = step.status.to_dict()
+        if new_status != (raw.get("status") or {}):
+            body = {**raw, "status": new_status}
+            try:
+                updated = await self.client.replace(ANALYSIS_RUNS, namespace, name, body)
+            except ConflictError:
+                return 0.1
+            except NotFoundError:
+                return None
+            self.runs.upsert_local(updated)
+            run = AnalysisRun.from_dict(updated)
+        for event in step.events:
+            await self.events.record(raw, reason=event.reason, message=event.message, type=event.type)
+        record_metrics(run)
+        if step.requeue_at is not None:
+            return max(0.0, (step.requeue_at - now).total_seconds())
+        expiry = ttl_expiry(run)
+        if expiry is not None:
+            return max(0.0, (expiry - now).total_seconds())
+        return None
