@@ -137,7 +137,11 @@ RAWSTRING: /`[^`]*`/
 %ignore WS
 """
 
-_PARSER = Lark(_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+@functools.cache
+def _parser() -> Lark:
+    # Built on first use (about 0.2s), not at import: the CLI imports this module too.
+    return Lark(_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 
 # --------------------------------------------------------------------------- values
@@ -1231,7 +1235,7 @@ def compile_expression(source: str, variables: frozenset[str] = frozenset({"resu
     if not source.strip():
         raise ExprSyntaxError("empty expression", line=1, column=1)
     try:
-        tree = _PARSER.parse(source)
+        tree = _parser().parse(source)
     except UnexpectedInput as err:
         line = getattr(err, "line", -1)
         column = getattr(err, "column", -1)
