@@ -19,6 +19,7 @@ from rollouts.cli.kubeapi import (
     add_connection_flags,
     connect,
     get_named,
+    list_items,
     patch_named,
     patch_status_or_object,
     resolve_connection,
@@ -272,9 +273,9 @@ async def undo(client: KubeClient, *, namespace: str, name: str, to_revision: in
     selector = spec.get("selector") or {}
     match_labels = selector.get("matchLabels") or {}
     label_selector = ",".join(f"{key}={value}" for key, value in sorted(match_labels.items()))
-    listed = await client.list(REPLICASETS, namespace, label_selector=label_selector or None)
+    listed = await list_items(client, REPLICASETS, namespace, label_selector=label_selector or None)
     uid = str(rollout["metadata"].get("uid", ""))
-    owned = [rs for rs in listed.get("items") or [] if patches.controlled_by(rs, uid)]
+    owned = [rs for rs in listed if patches.controlled_by(rs, uid)]
     try:
         rs = patches.revision_replica_set(owned, rollout_name=name, to_revision=to_revision)
     except ValueError as error:

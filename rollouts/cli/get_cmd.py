@@ -27,6 +27,7 @@ from rollouts.cli.kubeapi import (
     add_connection_flags,
     connect,
     get_named,
+    list_items,
     resolve_connection,
     run_async,
 )
@@ -132,9 +133,9 @@ async def _workload(client: KubeClient, rollout: dict[str, Any]) -> dict[str, An
 async def read_snapshot(client: KubeClient, namespace: str, name: str) -> Snapshot:
     rollout = await get_named(client, ROLLOUTS, namespace, name)
     async with asyncio.TaskGroup() as group:
-        lists = [group.create_task(client.list(r, namespace)) for r in _CHILD_RESOURCES]
+        lists = [group.create_task(list_items(client, r, namespace)) for r in _CHILD_RESOURCES]
         workload = group.create_task(_workload(client, rollout))
-    replica_sets, pods, runs = ((task.result().get("items") or []) for task in lists)
+    replica_sets, pods, runs = (task.result() for task in lists)
     return Snapshot(rollout, replica_sets, pods, runs, workload.result())
 
 
@@ -261,8 +262,7 @@ def list_rollouts_command(args: argparse.Namespace) -> int:
     async def work() -> None:
         async with connect(connection) as client:
             if not args.watch:
-                listing = await client.list(ROLLOUTS, namespace)
-                table = rows(listing.get("items") or [])
+                table = rows(await list_items(client, ROLLOUTS, namespace))
                 if not table:
                     print("No resources found.", file=sys.stderr)
                     return

@@ -41,6 +41,8 @@ from rollouts.kube.client import (
 
 FIELD_MANAGER = "kubectl-rollouts"
 REQUEST_TIMEOUT_SECONDS = 20.0
+_READ_ATTEMPTS = 4
+_TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 _IN_CLUSTER_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 T = TypeVar("T")
@@ -158,16 +160,26 @@ def describe_error(error: KubeError, *, resource: Resource | None = None, name: 
     return _server_message(error) or type(error).__name__
 
 
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+
+
 def run_async(factory: Callable[[], Awaitable[T]]) -> T:
     """Run a command's coroutine; Kubernetes errors become CommandError."""
 
     async def guarded() -> T:
         try:
             return await factory()
-        except UnreachableError as error:
-            raise CommandError(describe_error(error)) from None
         except KubeError as error:
             raise CommandError(describe_error(error)) from None
+        except ExceptionGroup as group:  # from TaskGroups: report the first user-facing error
+            leaf = _first_leaf(group)
+            if isinstance(leaf, CommandError):
+                raise leaf from None
+            if isinstance(leaf, KubeError):
+                raise CommandError(describe_error(leaf)) from None
+            raise
 
     try:
         asyncio.get_running_loop()
@@ -178,12 +190,32 @@ def run_async(factory: Callable[[], Awaitable[T]]) -> T:
         return pool.submit(asyncio.run, guarded()).result()
 
 
+async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
+    """Retry a read a few times on answers that mean "try again" (429, 5xx)."""
+    for attempt in range(_READ_ATTEMPTS):
+        try:
+            return await call()
+        except KubeError as error:
+            if error.status not in _TRANSIENT_STATUSES or attempt == _READ_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
 async def get_named(client: KubeClient, resource: Resource, namespace: str, name: str) -> dict[str, Any]:
     """GET one object; a missing one is a one-line CommandError naming it."""
     try:
-        return await client.get(resource, namespace, name)
+        return await with_retries(lambda: client.get(resource, namespace, name))
     except NotFoundError as error:
         raise CommandError(describe_error(error, resource=resource, name=name)) from None
+
+
+async def list_items(
+    client: KubeClient, resource: Resource, namespace: str | None, *, label_selector: str | None = None
+) -> list[dict[str, Any]]:
+    listing = await with_retries(lambda: client.list(resource, namespace, label_selector=label_selector))
+    items: list[dict[str, Any]] = listing.get("items") or []
+    return items
 
 
 async def patch_named(
