@@ -4,8 +4,8 @@ Argo evaluates `successCondition` / `failureCondition` with expr-lang
 (github.com/expr-lang/expr). Templates written for Argo must mean the same
 here, so this module reimplements the part of that language conditions use:
 literals, `result` and its fields and indexes, arithmetic, comparisons,
-boolean operators (symbolic and worded), `in`, ternary, `??`, string
-operators, and the builtins (`len`, `all(result, {# > 0.9})`, `min`, ...)
+boolean operators (symbolic and worded), `in`, ternary, `??`, pipes
+(`result | filter(# > 1) | len()`), string operators, and the builtins (`len`, `all(result, {# > 0.9})`, `min`, ...)
 plus the ones Argo adds (`isNaN`, `isInf`, `isNil`, `asInt`, `asFloat`,
 `default`).
 
@@ -61,8 +61,10 @@ class ExprSyntaxError(ExprError):
 _GRAMMAR = r"""
 ?start: expr
 
-?expr: or_expr
-     | or_expr "?" expr ":" expr -> ternary
+?expr: ternary
+     | expr "|" NAME "(" [expr_list] ")" -> pipe
+?ternary: or_expr
+        | or_expr "?" ternary ":" ternary -> ternary
 
 ?or_expr: and_expr
         | or_expr ("||" | "or") and_expr -> or_
@@ -1106,6 +1108,10 @@ class _Build(Transformer[Token, _Node]):
                 column=meta.column,
             )
         return _at(_Call(name, args), meta)
+
+    def pipe(self, meta: Any, children: list[Any]) -> _Node:
+        # `a | f(b)` is `f(a, b)`.
+        return self.call(meta, [children[1], [children[0], *(children[2] or [])]])
 
     def expr_list(self, meta: Any, children: list[Any]) -> list[_Node]:
         return [child for child in children if child is not None]

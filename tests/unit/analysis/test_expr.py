@@ -180,6 +180,10 @@ def ev(source: str, result: Any = None) -> Any:
         ("[1, 2, 3][1:]", [2, 3]),
         ("[1, 2, 3][-1]", 3),
         ("'abc'[0]", "a"),
+        # pipes
+        ("[1, 2, 3] | filter(# > 1) | len()", 2),
+        ("[1, 2] | map(# * 2) | sum()", 6),
+        ("'a,b' | split(',')", ["a", "b"]),
         # builtins
         ("len('abc')", 3),
         ("len({a: 1})", 1),
