@@ -11,7 +11,7 @@ caller fetches the templates and reports a missing one by name (see
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rollouts.analysis.args import ArgumentError, merge_args
 from rollouts.api.analysis import (
@@ -35,6 +35,40 @@ class MissingTemplateError(TemplateError):
         kind = "ClusterAnalysisTemplate" if ref.cluster_scope else "AnalysisTemplate"
         super().__init__(f'{kind} "{ref.template_name}" not found')
         self.ref = ref
+
+
+TemplateLookup = Callable[[AnalysisTemplateRef], AnalysisTemplate | None]
+
+
+def collect_templates(
+    refs: Sequence[AnalysisTemplateRef], lookup: TemplateLookup
+) -> tuple[list[AnalysisTemplate], list[AnalysisTemplate]]:
+    """The templates `refs` name, nested `spec.templates` included, each once.
+
+    Returns (namespaced, cluster-scoped), in the order Argo finds them. `lookup`
+    reads a template (from an informer cache) and returns None when it does
+    not exist, which raises MissingTemplateError naming it. A template that
+    refers back to itself is taken once instead of recursing forever.
+    """
+    templates: list[AnalysisTemplate] = []
+    cluster_templates: list[AnalysisTemplate] = []
+    seen: set[tuple[bool, str]] = set()
+
+    def visit(ref_list: Sequence[AnalysisTemplateRef]) -> None:
+        for ref in ref_list:
+            key = (bool(ref.cluster_scope), ref.template_name)
+            if key in seen:
+                continue
+            found = lookup(ref)
+            if found is None:
+                raise MissingTemplateError(ref)
+            seen.add(key)
+            (cluster_templates if ref.cluster_scope else templates).append(found)
+            if found.spec.templates:
+                visit(found.spec.templates)
+
+    visit(refs)
+    return templates, cluster_templates
 
 
 def _flatten_args(specs: Sequence[AnalysisTemplateSpec]) -> list[Argument]:

@@ -48,7 +48,8 @@ def extract(data: Any, json_path: str | None) -> tuple[Any, str]:
     if not matches:
         raise ValueError("result of web metric produced no value")
     value = matches[0].value
-    return value, json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    # Go's json.Marshal: compact, map keys sorted.
+    return value, json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
 class WebProvider(MetricProvider):

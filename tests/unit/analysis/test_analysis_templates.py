@@ -18,6 +18,7 @@ from rollouts.analysis.args import (
 from rollouts.analysis.templates import (
     MissingTemplateError,
     TemplateError,
+    collect_templates,
     flatten_templates,
     new_run_from_templates,
 )
@@ -119,6 +120,30 @@ def test_new_run_from_templates() -> None:
     assert [d.metric_name for d in run.spec.dry_run or []] == ["m1"]
     with pytest.raises(TemplateError, match=r"args\.service was not resolved"):
         new_run_from_templates([template("a", "m1", args=[{"name": "service"}])])
+
+
+def test_collect_templates_follows_nested_references_once() -> None:
+    inner = template("inner", "m-inner")
+    cluster = ClusterAnalysisTemplate.model_validate(template("shared", "m-shared").to_dict())
+    outer = template("outer", "m-outer")
+    outer.spec.templates = [
+        AnalysisTemplateRef(template_name="inner"),
+        AnalysisTemplateRef(template_name="shared", cluster_scope=True),
+        AnalysisTemplateRef(template_name="outer"),  # a cycle is taken once
+    ]
+    store = {(False, "outer"): outer, (False, "inner"): inner, (True, "shared"): cluster}
+
+    def lookup(ref: AnalysisTemplateRef) -> AnalysisTemplate | None:
+        return store.get((bool(ref.cluster_scope), ref.template_name))
+
+    refs = [AnalysisTemplateRef(template_name="outer"), AnalysisTemplateRef(template_name="inner")]
+    templates, cluster_templates = collect_templates(refs, lookup)
+    assert [t.metadata.name for t in templates] == ["outer", "inner"]
+    assert [t.metadata.name for t in cluster_templates] == ["shared"]
+    spec = flatten_templates(templates, cluster_templates)
+    assert [m.name for m in spec.metrics or []] == ["m-outer", "m-inner", "m-shared"]
+    with pytest.raises(MissingTemplateError, match='AnalysisTemplate "nope" not found'):
+        collect_templates([AnalysisTemplateRef(template_name="nope")], lookup)
 
 
 def test_missing_template_error_names_it() -> None:
