@@ -15,6 +15,7 @@ import asyncio
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
@@ -66,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     rollouts.add_argument("-A", "--all-namespaces", action="store_true", help="include all namespaces")
     rollouts.add_argument("-w", "--watch", action="store_true", help="watch for changes")
     rollouts.add_argument("--timestamps", action="store_true", help="print timestamps on updates")
+    rollouts.add_argument("--timeout-seconds", type=int, default=0, help="stop watching after this many seconds")
     add_connection_flags(rollouts)
     rollouts.set_defaults(handler=list_rollouts_command)
 
@@ -109,14 +111,14 @@ class Snapshot:
     analysis_runs: list[dict[str, Any]]
     workload: dict[str, Any] | None = None
 
-    def view(self) -> info.RolloutView:
+    def view(self, now: datetime | None = None) -> info.RolloutView:
         return info.rollout_view(
             self.rollout,
             replica_sets=self.replica_sets,
             pods=self.pods,
             analysis_runs=self.analysis_runs,
             workload=self.workload,
-            now=info.utc_now(),
+            now=now or info.utc_now(),
         )
 
 
@@ -154,6 +156,7 @@ class Watcher:
     async def __aenter__(self) -> Watcher:
         self._tasks = [asyncio.create_task(i.run()) for i in self.informers.values()]
         await asyncio.gather(*(i.synced.wait() for i in self.informers.values()))
+        self.changed.clear()  # the initial listing is the starting state, not a change
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -191,7 +194,7 @@ async def _watch_rollout(
     deadline = _deadline(args.timeout_seconds)
     async with Watcher(client, namespace, (ROLLOUTS, *_CHILD_RESOURCES)) as watcher:
 
-        def current() -> Text:
+        def current(now: datetime | None = None) -> Text:
             rollout = watcher.informers[ROLLOUTS.plural].get(namespace, name)
             if rollout is None:
                 return Text(f'rollouts.argoproj.io "{name}" not found (deleted?)')
@@ -201,7 +204,7 @@ async def _watch_rollout(
                 watcher.items(PODS),
                 watcher.items(ANALYSIS_RUNS),
             )
-            return render.render_rollout(snapshot.view())
+            return render.render_rollout(snapshot.view(now))
 
         if console.is_terminal:
             with Live(current(), console=console, auto_refresh=False) as live:
@@ -213,14 +216,17 @@ async def _watch_rollout(
                     live.update(current(), refresh=True)
                     if deadline is not None and time.monotonic() >= deadline:
                         return
-        last = current()
-        console.print(last)
+        # Printed again only when something other than the ages changed: rendered at a
+        # fixed instant, two views differ exactly when the objects do.
+        fixed = info.utc_now()
+        console.print(current())
+        last = current(fixed).plain
         while await watcher.next_change(deadline):
-            rendered = current()
-            if rendered.plain != last.plain:
+            compared = current(fixed).plain
+            if compared != last:
                 console.print()
-                console.print(rendered)
-                last = rendered
+                console.print(current())
+                last = compared
 
 
 def get_rollout_command(args: argparse.Namespace) -> int:
@@ -273,7 +279,8 @@ def list_rollouts_command(args: argparse.Namespace) -> int:
                 header = render.list_header(all_namespaces=args.all_namespaces, timestamps=args.timestamps)
                 seen = {(r.namespace, r.name): r for r in rows(watcher.items(ROLLOUTS))}
                 print(render.render_table([header] + [cells(r) for r in seen.values()]), flush=True)
-                while await watcher.next_change(None):
+                deadline = _deadline(args.timeout_seconds)
+                while await watcher.next_change(deadline):
                     for row in rows(watcher.items(ROLLOUTS)):
                         key = (row.namespace, row.name)
                         if seen.get(key) != row:
