@@ -56,19 +56,21 @@ def _go_string(value: str) -> str:
     )
 
 
+_STRUCT_LIKE = frozenset({"struct", "quantity", "intorstring", "time"})
+
+
 def _is_empty(value: Any, kind: str) -> bool:
-    """Go's omitempty: false, 0, "", nil pointer, empty slice/map. Structs never."""
+    """Go's omitempty: false, 0, "", nil pointer, empty slice/map. Never a struct (even an absent one)."""
+    if kind in _STRUCT_LIKE:
+        return False
     if value is None:
         return True
-    if kind == "struct":
-        return False
     if kind in ("string", "bytes", "slice", "map"):
         return len(value) == 0
     if kind == "bool":
         return value is False
     if kind in ("int", "float"):
         return bool(value == 0)
-    # quantity, intorstring, time are structs in Go: never empty.
     return False
 
 
@@ -78,13 +80,34 @@ def _is_zero(value: Any, kind: str) -> bool:
         return True
     if kind == "struct":
         return isinstance(value, dict) and all(v is None for v in value.values())
+    if kind in _STRUCT_LIKE:
+        return False
     return _is_empty(value, kind)
+
+
+# What Go writes for a field that is absent (or null) in the input: Go's
+# json.Unmarshal leaves the field at its zero value, and Marshal writes that.
+_ZERO_JSON = {
+    "ptr": "null",
+    "slice": "null",
+    "map": "null",
+    "bytes": "null",
+    "string": '""',
+    "int": "0",
+    "float": "0",
+    "bool": "false",
+    "quantity": '"0"',
+    "intorstring": "0",
+    "time": "null",
+}
 
 
 def _encode(value: Any, type_ref: dict[str, Any]) -> str:
     kind = type_ref["kind"]
     if value is None:
-        return "null"
+        if kind == "struct":
+            return _encode_struct({}, type_ref["ref"])
+        return _ZERO_JSON.get(kind, "null")
     if kind == "ptr":
         return _encode(value, type_ref["elem"])
     if kind == "struct":
@@ -116,6 +139,8 @@ def _encode(value: Any, type_ref: dict[str, Any]) -> str:
 
 def _encode_struct(value: dict[str, Any], ref: str) -> str:
     fields = _layout()["structs"][ref]
+    if fields is None:  # raw JSON types (FieldsV1): Go writes the bytes as given
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     parts = []
     for field in fields:
         name = field["name"]
@@ -131,8 +156,6 @@ def _encode_struct(value: dict[str, Any], ref: str) -> str:
                     continue
             elif _is_empty(item, base_kind):
                 continue
-        if item is None and base_kind == "struct":
-            item = {}
         parts.append(f"{_go_string(name)}:{_encode(item, type_ref)}")
     return "{" + ",".join(parts) + "}"
 
