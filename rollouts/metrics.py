@@ -1,72 +1,65 @@
 """Prometheus metrics with Argo Rollouts' names, and the metrics / health HTTP endpoints.
 
 Dashboards and alerts written for Argo's controller keep working because the
-metric names and labels are the same (rollout_info, rollout_info_replicas_*,
-rollout_reconcile, rollout_events_total, controller_clientset_k8s_request_total,
-analysis_run_*). One registry per process; the HTTP servers are aiohttp (a
-dependency of kubernetes_asyncio already) so they share the controller's loop.
+metric names, labels and values are Argo's:
+- `rollout_info{namespace,name,strategy,traffic_router,phase}` = 1, where phase
+  comes from the Progressing condition's reason (Completed, Progressing, Paused,
+  Timeout, Error, Abort) or InvalidSpec; `rollout_info_replicas_*`; the
+  deprecated `rollout_phase` (one series per phase, 0 or 1);
+- `analysis_run_info`, `analysis_run_phase`, `analysis_run_metric_type`,
+  `analysis_run_metric_phase`;
+- counters and histograms controllers update: `rollout_reconcile`,
+  `rollout_reconcile_error`, `rollout_events_total`, `analysis_run_reconcile`,
+  `analysis_run_reconcile_error`, `controller_clientset_k8s_request_total`.
+Like Argo, the info gauges are computed at scrape time from the latest object
+each controller reported (`record_rollout` / `record_analysis_run`), so a
+deleted object or a changed phase never leaves a stale series behind.
+One registry per process; the HTTP servers are aiohttp (a dependency of
+kubernetes_asyncio already) so they share the controller's event loop.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable
+import re
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+from rollouts import __version__
+from rollouts.kube.client import RequestInfo
 
 REGISTRY = CollectorRegistry()
+_NAMESPACE_NAME = ["namespace", "name"]
+_RECONCILE_BUCKETS = (0.01, 0.15, 0.25, 0.5, 1.0)
 
-ROLLOUT_INFO = Gauge(
-    "rollout_info",
-    "Information about rollout.",
-    ["namespace", "name", "strategy", "traffic_router", "phase"],
-    registry=REGISTRY,
-)
-ROLLOUT_PHASE = Gauge(
-    "rollout_phase",
-    "Information on the state of the rollout (DEPRECATED - use rollout_info)",
-    ["namespace", "name", "strategy", "phase"],
-    registry=REGISTRY,
-)
-ROLLOUT_REPLICAS_AVAILABLE = Gauge(
-    "rollout_info_replicas_available",
-    "The number of available replicas per rollout.",
-    ["namespace", "name"],
-    registry=REGISTRY,
-)
-ROLLOUT_REPLICAS_UNAVAILABLE = Gauge(
-    "rollout_info_replicas_unavailable",
-    "The number of unavailable replicas per rollout.",
-    ["namespace", "name"],
-    registry=REGISTRY,
-)
-ROLLOUT_REPLICAS_DESIRED = Gauge(
-    "rollout_info_replicas_desired",
-    "The number of desired replicas per rollout.",
-    ["namespace", "name"],
-    registry=REGISTRY,
-)
-ROLLOUT_REPLICAS_UPDATED = Gauge(
-    "rollout_info_replicas_updated",
-    "The number of updated replicas per rollout.",
-    ["namespace", "name"],
-    registry=REGISTRY,
-)
 ROLLOUT_RECONCILE = Histogram(
     "rollout_reconcile",
     "Rollout reconciliation performance.",
-    ["namespace", "name"],
-    buckets=(0.01, 0.15, 0.25, 0.5, 1.0),
+    _NAMESPACE_NAME,
+    buckets=_RECONCILE_BUCKETS,
     registry=REGISTRY,
 )
 ROLLOUT_RECONCILE_ERROR = Counter(
-    "rollout_reconcile_error", "Error occurring during the rollout", ["namespace", "name"], registry=REGISTRY
+    "rollout_reconcile_error", "Error occurring during the rollout", _NAMESPACE_NAME, registry=REGISTRY
 )
 ROLLOUT_EVENTS = Counter(
-    "rollout_events_total", "Count of rollout events", ["namespace", "name", "type", "reason"], registry=REGISTRY
+    "rollout_events_total", "Count of rollout events", [*_NAMESPACE_NAME, "type", "reason"], registry=REGISTRY
+)
+ANALYSIS_RUN_RECONCILE = Histogram(
+    "analysis_run_reconcile",
+    "Analysis Run reconciliation performance.",
+    _NAMESPACE_NAME,
+    buckets=_RECONCILE_BUCKETS,
+    registry=REGISTRY,
+)
+ANALYSIS_RUN_RECONCILE_ERROR = Counter(
+    "analysis_run_reconcile_error", "Error occurring during the analysis run", _NAMESPACE_NAME, registry=REGISTRY
 )
 K8S_REQUESTS = Counter(
     "controller_clientset_k8s_request_total",
@@ -75,39 +68,269 @@ K8S_REQUESTS = Counter(
     registry=REGISTRY,
 )
 
-_PHASES = ("Healthy", "Progressing", "Paused", "Degraded", "Error", "Timeout", "Aborted")
+
+def count_request(info: RequestInfo) -> None:
+    """A KubeClient `on_request` observer feeding controller_clientset_k8s_request_total like Argo's.
+
+    Argo labels the kind with the plural resource and blanks the name ("N/A")
+    of lists, events and replicasets to bound the number of series.
+    """
+    kind = info.resource.plural
+    name = "N/A" if info.verb in ("List", "Watch") or kind in ("events", "replicasets") else info.name
+    K8S_REQUESTS.labels(kind, info.namespace, name, info.verb, str(info.status_code)).inc()
+
+
+# ------------------------------------------------------------------ rollouts
+
+ROLLOUT_PHASES = ("Completed", "Progressing", "Paused", "Timeout", "Error", "Abort")
+"""The phases of the deprecated rollout_phase metric, in Argo's order."""
+
+_PHASE_BY_PROGRESSING_REASON = {
+    "NewReplicaSetAvailable": "Completed",
+    "RolloutPaused": "Paused",
+    "ReplicaSetCreateError": "Error",
+    "ProgressDeadlineExceeded": "Timeout",
+    "RolloutAborted": "Abort",
+}
+# Argo checks these one after the other, so the last one present wins.
+_TRAFFIC_ROUTERS = (
+    ("alb", "ALB"),
+    ("ambassador", "Ambassador"),
+    ("istio", "Istio"),
+    ("nginx", "Nginx"),
+    ("smi", "SMI"),
+    ("appMesh", "AppMesh"),
+)
+
+_lock = threading.Lock()  # scrapes may run in another thread than the controllers
+_rollouts: dict[tuple[str, str], dict[str, Any]] = {}
+_analysis_runs: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _condition(status: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    for condition in status.get("conditions") or []:
+        if isinstance(condition, dict) and condition.get("type") == kind:
+            return condition
+    return None
+
+
+def rollout_metric_phase(rollout: dict[str, Any]) -> str:
+    """Argo's metric phase: from the Progressing condition's reason; InvalidSpec overrides."""
+    status = rollout.get("status") or {}
+    phase = "Progressing"
+    progressing = _condition(status, "Progressing")
+    if progressing is not None:
+        phase = _PHASE_BY_PROGRESSING_REASON.get(str(progressing.get("reason")), phase)
+    if _condition(status, "InvalidSpec") is not None:
+        phase = "InvalidSpec"
+    return phase
+
+
+def rollout_strategy(rollout: dict[str, Any]) -> tuple[str, str]:
+    """(strategy, traffic_router) labels as Argo computes them."""
+    strategy = (rollout.get("spec") or {}).get("strategy") or {}
+    if strategy.get("blueGreen") is not None:
+        return "blueGreen", ""
+    canary = strategy.get("canary")
+    if canary is None:
+        return "none", ""
+    router = ""
+    routing = canary.get("trafficRouting") or {}
+    for key, label in _TRAFFIC_ROUTERS:
+        if routing.get(key) is not None:
+            router = label
+    return "canary", router
 
 
 def record_rollout(rollout: dict[str, Any]) -> None:
-    meta = rollout.get("metadata", {})
-    namespace, name = meta.get("namespace", ""), meta.get("name", "")
+    """Remember the latest state of a Rollout for the info gauges (call after each reconcile)."""
+    meta = rollout.get("metadata") or {}
     spec = rollout.get("spec") or {}
     status = rollout.get("status") or {}
-    strategy_spec = spec.get("strategy") or {}
-    strategy = "blueGreen" if "blueGreen" in strategy_spec else "canary"
-    traffic = ",".join(sorted(((strategy_spec.get("canary") or {}).get("trafficRouting") or {}).keys())) or "None"
-    phase = status.get("phase") or "Progressing"
-    for candidate in _PHASES:
-        value = 1.0 if candidate == phase else 0.0
-        ROLLOUT_INFO.labels(namespace, name, strategy, traffic, candidate).set(value)
-        ROLLOUT_PHASE.labels(namespace, name, strategy, candidate).set(value)
-    desired = spec.get("replicas", 1)
-    available = status.get("availableReplicas", 0)
-    ROLLOUT_REPLICAS_DESIRED.labels(namespace, name).set(desired)
-    ROLLOUT_REPLICAS_AVAILABLE.labels(namespace, name).set(available)
-    ROLLOUT_REPLICAS_UNAVAILABLE.labels(namespace, name).set(max(0, status.get("replicas", 0) - available))
-    ROLLOUT_REPLICAS_UPDATED.labels(namespace, name).set(status.get("updatedReplicas", 0))
+    strategy, router = rollout_strategy(rollout)
+    replicas = spec.get("replicas")
+    snapshot = {
+        "strategy": strategy,
+        "traffic_router": router,
+        "phase": rollout_metric_phase(rollout),
+        "available": status.get("availableReplicas") or 0,
+        "unavailable": (status.get("replicas") or 0) - (status.get("availableReplicas") or 0),
+        "desired": 1 if replicas is None else replicas,
+        "updated": status.get("updatedReplicas") or 0,
+    }
+    with _lock:
+        _rollouts[(meta.get("namespace", ""), meta.get("name", ""))] = snapshot
 
 
 def forget_rollout(namespace: str, name: str) -> None:
-    for gauge in (
-        ROLLOUT_REPLICAS_AVAILABLE,
-        ROLLOUT_REPLICAS_UNAVAILABLE,
-        ROLLOUT_REPLICAS_DESIRED,
-        ROLLOUT_REPLICAS_UPDATED,
-    ):
-        with contextlib.suppress(KeyError):
-            gauge.remove(namespace, name)
+    """The Rollout is gone: drop its info series."""
+    with _lock:
+        _rollouts.pop((namespace, name), None)
+
+
+# ------------------------------------------------------------- analysis runs
+
+ANALYSIS_PHASES = ("Pending", "Error", "Failed", "Successful", "Running", "Inconclusive")
+_PROVIDER_TYPES = (
+    ("prometheus", "Prometheus"),
+    ("job", "Job"),
+    ("kayenta", "Kayenta"),
+    ("web", "Web"),
+    ("datadog", "Datadog"),
+    ("wavefront", "Wavefront"),
+    ("newRelic", "NewRelic"),
+    ("cloudWatch", "CloudWatch"),
+    ("graphite", "Graphite"),
+    ("influxdb", "Influxdb"),
+    ("skywalking", "skywalking"),
+    ("plugin", "RPCPlugin"),
+)
+
+
+def metric_provider_type(metric: dict[str, Any]) -> str:
+    """Argo's provider type name of an analysis metric (the first provider set, in Argo's order)."""
+    provider = metric.get("provider") or {}
+    for key, label in _PROVIDER_TYPES:
+        if provider.get(key) is not None:
+            return label
+    return "Unknown Provider"
+
+
+def _dry_run_metrics(run: dict[str, Any]) -> set[str]:
+    """Metric names matched by spec.dryRun rules (unanchored regular expressions, as in Argo)."""
+    names = [str(m.get("name")) for m in (run.get("spec") or {}).get("metrics") or []]
+    matched: set[str] = set()
+    for rule in (run.get("spec") or {}).get("dryRun") or []:
+        try:
+            pattern = re.compile(str(rule.get("metricName", "")))
+        except re.error:
+            continue
+        matched.update(name for name in names if pattern.search(name))
+    return matched
+
+
+def record_analysis_run(run: dict[str, Any]) -> None:
+    """Remember the latest state of an AnalysisRun for the info gauges."""
+    meta = run.get("metadata") or {}
+    status = run.get("status") or {}
+    results = {str(r.get("name")): r for r in status.get("metricResults") or [] if isinstance(r, dict)}
+    dry_run = _dry_run_metrics(run)
+    metrics = []
+    for metric in (run.get("spec") or {}).get("metrics") or []:
+        name = str(metric.get("name"))
+        metrics.append(
+            {
+                "name": name,
+                "type": metric_provider_type(metric),
+                "dry_run": "true" if name in dry_run else "false",
+                "phase": str((results.get(name) or {}).get("phase") or ""),
+            }
+        )
+    snapshot = {"phase": str(status.get("phase") or ""), "metrics": metrics}
+    with _lock:
+        _analysis_runs[(meta.get("namespace", ""), meta.get("name", ""))] = snapshot
+
+
+def forget_analysis_run(namespace: str, name: str) -> None:
+    with _lock:
+        _analysis_runs.pop((namespace, name), None)
+
+
+# ----------------------------------------------------------------- collector
+
+
+def _is(phase: str, candidate: str) -> float:
+    if candidate == "Pending":
+        return 1.0 if phase in ("Pending", "") else 0.0
+    return 1.0 if phase == candidate else 0.0
+
+
+class _InfoCollector(Collector):
+    """Builds the info gauges from the recorded snapshots at scrape time."""
+
+    def collect(self) -> Iterator[Metric]:
+        with _lock:
+            rollouts = sorted(_rollouts.items())
+            runs = sorted(_analysis_runs.items())
+        info = GaugeMetricFamily(
+            "rollout_info",
+            "Information about rollout.",
+            labels=[*_NAMESPACE_NAME, "strategy", "traffic_router", "phase"],
+        )
+        phase_family = GaugeMetricFamily(
+            "rollout_phase",
+            "Information on the state of the rollout (DEPRECATED - use rollout_info)",
+            labels=[*_NAMESPACE_NAME, "strategy", "phase"],
+        )
+        replicas = {
+            field: GaugeMetricFamily(f"rollout_info_replicas_{field}", help_text, labels=_NAMESPACE_NAME)
+            for field, help_text in (
+                ("available", "The number of available replicas per rollout."),
+                ("unavailable", "The number of unavailable replicas per rollout."),
+                ("desired", "The number of desired replicas per rollout."),
+                ("updated", "The number of updated replicas per rollout."),
+            )
+        }
+        for (namespace, name), snap in rollouts:
+            info.add_metric([namespace, name, snap["strategy"], snap["traffic_router"], snap["phase"]], 1)
+            for field, family in replicas.items():
+                family.add_metric([namespace, name], float(snap[field]))
+            for candidate in ROLLOUT_PHASES:
+                value = 1.0 if snap["phase"] == candidate else 0.0
+                phase_family.add_metric([namespace, name, snap["strategy"], candidate], value)
+        yield info
+        yield from replicas.values()
+        yield phase_family
+
+        run_info = GaugeMetricFamily(
+            "analysis_run_info", "Information about analysis run.", labels=[*_NAMESPACE_NAME, "phase"]
+        )
+        run_phase = GaugeMetricFamily(
+            "analysis_run_phase",
+            "Information on the state of the Analysis Run (DEPRECATED - use analysis_run_info)",
+            labels=[*_NAMESPACE_NAME, "phase"],
+        )
+        metric_type = GaugeMetricFamily(
+            "analysis_run_metric_type",
+            "Information on the type of a specific metric in the Analysis Runs",
+            labels=[*_NAMESPACE_NAME, "metric", "type"],
+        )
+        metric_phase = GaugeMetricFamily(
+            "analysis_run_metric_phase",
+            "Information on the duration of a specific metric in the Analysis Run",
+            labels=[*_NAMESPACE_NAME, "metric", "type", "dry_run", "phase"],
+        )
+        for (namespace, name), snap in runs:
+            run_info.add_metric([namespace, name, snap["phase"]], 1)
+            for candidate in ANALYSIS_PHASES:
+                run_phase.add_metric([namespace, name, candidate], _is(snap["phase"], candidate))
+            for metric in snap["metrics"]:
+                metric_type.add_metric([namespace, name, metric["name"], metric["type"]], 1)
+                for candidate in ANALYSIS_PHASES:
+                    metric_phase.add_metric(
+                        [namespace, name, metric["name"], metric["type"], metric["dry_run"], candidate],
+                        _is(metric["phase"], candidate),
+                    )
+        yield from (run_info, run_phase, metric_type, metric_phase)
+
+        controller_info = GaugeMetricFamily(
+            "argo_rollouts_controller_info", "Running Argo-rollouts version", labels=["version"]
+        )
+        controller_info.add_metric([__version__], 1)
+        yield controller_info
+
+
+REGISTRY.register(_InfoCollector())
+
+
+def reset_for_tests() -> None:
+    """Forget every recorded object (tests share the process-wide registry)."""
+    with _lock:
+        _rollouts.clear()
+        _analysis_runs.clear()
+
+
+# ---------------------------------------------------------------------- HTTP
 
 
 async def _metrics(_: web.Request) -> web.Response:
@@ -115,25 +338,50 @@ async def _metrics(_: web.Request) -> web.Response:
 
 
 async def start_http(
-    *, metrics_port: int, healthz_port: int, ready: Callable[[], bool], host: str = "0.0.0.0"
+    *,
+    metrics_port: int,
+    healthz_port: int,
+    ready: Callable[[], bool],
+    healthy: Callable[[], bool] = lambda: True,
+    host: str = "0.0.0.0",
 ) -> list[web.AppRunner]:
-    """Serve /metrics on metrics_port and /healthz, /readyz on healthz_port."""
+    """Serve /metrics on metrics_port and /healthz, /readyz on healthz_port; clean up the runners to stop.
+
+    Port 0 picks a free port (see `bound_port`). The two may share a port.
+    """
 
     async def healthz(_: web.Request) -> web.Response:
-        return web.Response(text="ok")
+        return web.Response(text="ok") if healthy() else web.Response(status=503, text="unhealthy")
 
     async def readyz(_: web.Request) -> web.Response:
         return web.Response(text="ok") if ready() else web.Response(status=503, text="not ready")
 
+    health_routes = [web.get("/healthz", healthz), web.get("/readyz", readyz)]
+    metrics_routes = [web.get("/metrics", _metrics)]
+    plan = (
+        [(metrics_port, metrics_routes + health_routes)]
+        if metrics_port == healthz_port and metrics_port != 0
+        else [(metrics_port, metrics_routes), (healthz_port, health_routes)]
+    )
     runners = []
-    for port, routes in (
-        (metrics_port, [web.get("/metrics", _metrics)]),
-        (healthz_port, [web.get("/healthz", healthz), web.get("/readyz", readyz)]),
-    ):
-        app = web.Application()
-        app.add_routes(routes)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, host, port).start()
-        runners.append(runner)
+    try:
+        for port, routes in plan:
+            app = web.Application()
+            app.add_routes(routes)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            runners.append(runner)
+            await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        for runner in runners:
+            await runner.cleanup()
+        raise
     return runners
+
+
+def bound_port(runner: web.AppRunner) -> int:
+    """The port a runner from start_http listens on."""
+    for address in runner.addresses:
+        if isinstance(address, tuple):
+            return int(address[1])
+    raise RuntimeError("the server is not listening on a TCP port")

@@ -1,18 +1,60 @@
-"""`rollouts controller`: run the controllers against a cluster until SIGTERM."""
+"""`rollouts controller`: run the registered controllers against a cluster until SIGTERM.
+
+Flags follow Argo's controller where they overlap (`--leader-elect`,
+`--instance-id`, `--metrics-port`, `--healthz-port`, lease timings). With no
+`--kubeconfig` the usual kubeconfig lookup applies, then in-cluster
+configuration. SIGTERM / SIGINT stop gracefully: no new work, in-flight
+reconciles finish, the Lease is released; the exit code is 0. Losing the Lease
+exits with 1 so the pod restarts as a standby.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import signal
 import socket
-import sys
 import uuid
+from pathlib import Path
 
 from rollouts.cli.main import CommandError
+
+log = logging.getLogger("rollouts.controller")
+
+LEASE_NAME = "argo-rollouts-controller-lock"
+_SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+
+def default_election_namespace() -> str:
+    """Argo's rule: POD_NAMESPACE, else the service account's namespace, else argo-rollouts."""
+    if "POD_NAMESPACE" in os.environ:
+        return os.environ["POD_NAMESPACE"]
+    try:
+        namespace = _SERVICE_ACCOUNT_NAMESPACE.read_text().strip()
+    except OSError:
+        namespace = ""
+    return namespace or "argo-rollouts"
+
+
+def lease_name(instance_id: str | None) -> str:
+    """Argo's lock name; controllers of different instance ids elect leaders independently."""
+    return f"{LEASE_NAME}-{instance_id}" if instance_id else LEASE_NAME
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be a port number (0-65535)")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,105 +62,97 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--kubeconfig", help="kubeconfig path (default: KUBECONFIG, ~/.kube/config, in-cluster)")
     parser.add_argument("--context", help="kubeconfig context")
     parser.add_argument("--namespace", help="only watch this namespace (default: all)")
-    parser.add_argument("--workers", type=int, default=10, help="concurrent reconciles per controller")
-    parser.add_argument("--leader-elect", action="store_true", help="elect a leader with a Lease")
-    parser.add_argument("--leader-election-namespace", default=os.environ.get("POD_NAMESPACE", "default"))
-    parser.add_argument("--lease-duration", type=float, default=15.0)
-    parser.add_argument("--renew-deadline", type=float, default=10.0)
-    parser.add_argument("--retry-period", type=float, default=2.0)
-    parser.add_argument("--instance-id", help="only reconcile objects labelled argo-rollouts.argoproj.io/instance-id")
+    parser.add_argument("--workers", type=_positive_int, default=10, help="concurrent reconciles per controller")
     parser.add_argument(
-        "--prometheus-address",
-        default=os.environ.get("PROMETHEUS_ADDRESS"),
-        help="Prometheus used by analysis metrics that name no address",
+        "--controllers",
+        help="comma-separated subset of the registered controllers to run (default: all)",
     )
-    parser.add_argument("--metrics-port", type=int, default=8090)
-    parser.add_argument("--healthz-port", type=int, default=8080)
+    parser.add_argument("--leader-elect", action="store_true", help="elect a leader with a Lease")
+    parser.add_argument(
+        "--leader-election-namespace",
+        default=None,
+        help="namespace of the Lease (default: POD_NAMESPACE, the service account's, or argo-rollouts)",
+    )
+    parser.add_argument("--lease-duration", type=float, default=15.0, help="seconds (client-go default 15)")
+    parser.add_argument("--renew-deadline", type=float, default=10.0, help="seconds (client-go default 10)")
+    parser.add_argument("--retry-period", type=float, default=2.0, help="seconds (client-go default 2)")
+    parser.add_argument("--instance-id", help="only reconcile objects labelled argo-rollouts.argoproj.io/instance-id")
+    parser.add_argument("--metrics-port", type=_port, default=8090)
+    parser.add_argument("--healthz-port", type=_port, default=8080)
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
-    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
+    parser.add_argument(
+        "--shutdown-grace", type=float, default=20.0, help="seconds in-flight reconciles get on SIGTERM"
+    )
     parser.set_defaults(handler=run_controller)
-
-
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
-def _configure_logging(fmt: str, level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(_JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
 
 
 async def _run(args: argparse.Namespace) -> int:
     from rollouts import metrics
-    from rollouts.kube.client import KubeClient, KubeError, RequestInfo, load_api_client
+    from rollouts.controllers import ControllerContext, UnknownControllerError, build_controllers
+    from rollouts.kube.client import KubeClient, KubeError, load_api_client
     from rollouts.kube.leaderelection import LeaderElector
-    from rollouts.kube.runtime import Controller, Manager
-    from rollouts.analysis.controller import AnalysisRunController
-    from rollouts.rollout.controller import RolloutController
+    from rollouts.kube.runtime import LostLeadershipError, Manager
 
     try:
         api_client = await load_api_client(args.kubeconfig, args.context)
     except Exception as error:
         raise CommandError(f"cannot load Kubernetes configuration: {error}") from None
-
-    def count(request: RequestInfo) -> None:
-        metrics.K8S_REQUESTS.labels(
-            request.resource.kind, request.namespace, request.name, request.verb, str(request.status_code)
-        ).inc()
-
-    client = KubeClient(api_client, on_request=count)
-    controllers: list[Controller] = [
-        RolloutController(client, namespace=args.namespace, instance_id=args.instance_id),
-        AnalysisRunController(
-            client,
-            namespace=args.namespace,
-            instance_id=args.instance_id,
-            prometheus_address=args.prometheus_address,
-        ),
-    ]
-    elector = None
-    if args.leader_elect:
-        identity = f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
-        elector = LeaderElector(
-            client,
-            namespace=args.leader_election_namespace,
-            name="argo-rollouts-controller-lock",
-            identity=identity,
-            lease_duration=args.lease_duration,
-            renew_deadline=args.renew_deadline,
-            retry_period=args.retry_period,
-        )
-    manager = Manager(controllers, workers=args.workers, elector=elector)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, manager.stop)
-    runners = await metrics.start_http(
-        metrics_port=args.metrics_port, healthz_port=args.healthz_port, ready=lambda: manager.ready
-    )
+    client = KubeClient(api_client, on_request=metrics.count_request)
     try:
-        await manager.run()
-    except KubeError as error:
-        raise CommandError(str(error)) from None
+        names = [n.strip() for n in args.controllers.split(",") if n.strip()] if args.controllers else None
+        try:
+            controllers = build_controllers(
+                ControllerContext(client=client, namespace=args.namespace, instance_id=args.instance_id), names
+            )
+        except UnknownControllerError as error:
+            raise CommandError(str(error)) from None
+        elector = None
+        if args.leader_elect:
+            try:
+                elector = LeaderElector(
+                    client,
+                    namespace=args.leader_election_namespace or default_election_namespace(),
+                    name=lease_name(args.instance_id),
+                    identity=f"{socket.gethostname()}_{uuid.uuid4()}",
+                    lease_duration=args.lease_duration,
+                    renew_deadline=args.renew_deadline,
+                    retry_period=args.retry_period,
+                    on_new_leader=lambda identity: log.info("new leader elected: %s", identity),
+                )
+            except ValueError as error:
+                raise CommandError(f"leader election: {error}") from None
+            log.info("leader election with lease %s/%s as %s", elector.namespace, elector.name, elector.identity)
+        manager = Manager(
+            controllers, workers=args.workers, elector=elector, shutdown_grace_seconds=args.shutdown_grace
+        )
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, manager.stop)
+        try:
+            runners = await metrics.start_http(
+                metrics_port=args.metrics_port, healthz_port=args.healthz_port, ready=lambda: manager.ready
+            )
+        except OSError as error:
+            raise CommandError(f"cannot serve metrics/health: {error}") from None
+        try:
+            await manager.run()
+        except LostLeadershipError as error:
+            log.error("%s", error)
+            return 1
+        except KubeError as error:
+            raise CommandError(str(error)) from None
+        finally:
+            for runner in runners:
+                await runner.cleanup()
+        log.info("stopped")
+        return 0
     finally:
-        for runner in runners:
-            await runner.cleanup()
         await client.close()
-    return 0
 
 
 def run_controller(args: argparse.Namespace) -> int:
-    _configure_logging(args.log_format, args.log_level)
+    from rollouts.kube.logcontext import configure_logging
+
+    configure_logging(args.log_format, args.log_level)
     return asyncio.run(_run(args))
