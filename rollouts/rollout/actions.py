@@ -2,6 +2,10 @@
 
 Keeping actions as data (not callbacks) is what makes decide() pure and
 testable: a test asserts on the list, and the shell executes it in order.
+Patches are JSON merge patches (a None value removes a key). The status write
+and the timed requeue travel in `Plan.status` / `Plan.requeue_after`;
+`Plan.all_actions()` also lists them as UpdateStatus / RequeueAfter for
+shells and tests that prefer one ordered list.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ class CreateReplicaSet:
 
 @dataclass(frozen=True)
 class ScaleReplicaSet:
+    """Set spec.replicas, with annotations merged in the same write (None removes one)."""
+
     name: str
     replicas: int
     annotations: dict[str, str | None] = field(default_factory=dict)
@@ -30,12 +36,16 @@ class PatchReplicaSet:
 
 @dataclass(frozen=True)
 class DeleteReplicaSet:
+    """Delete with a uid precondition: never a ReplicaSet that replaced the one we saw."""
+
     name: str
     uid: str
 
 
 @dataclass(frozen=True)
 class PatchServiceSelector:
+    """Point the Service's rollouts-pod-template-hash selector at pod_hash (and mark it managed)."""
+
     service: str
     pod_hash: str
 
@@ -46,10 +56,55 @@ class PatchRolloutMetadata:
 
 
 @dataclass(frozen=True)
+class DeletePod:
+    """Replace one pod for spec.restartAt. Argo evicts (honouring PodDisruptionBudgets); so should the shell."""
+
+    name: str
+    uid: str
+    evict: bool = True
+
+
+@dataclass(frozen=True)
+class PatchPod:
+    """Ephemeral canary/stable metadata on a running pod (merge patch of its metadata)."""
+
+    name: str
+    patch: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CreateAnalysisRun:
+    """Hook for the analysis issue: not produced yet."""
+
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TerminateAnalysisRun:
+    """Hook for the analysis issue: not produced yet."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class RecordEvent:
     reason: str
     message: str
     type: str = "Normal"
+
+
+@dataclass(frozen=True)
+class UpdateStatus:
+    """Write the Rollout's status subresource (listed by Plan.all_actions when it changed)."""
+
+    status: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RequeueAfter:
+    """Reconcile again after this many seconds (a timed pause ending, a deadline, a restart batch)."""
+
+    seconds: float
 
 
 Action = (
@@ -59,5 +114,11 @@ Action = (
     | DeleteReplicaSet
     | PatchServiceSelector
     | PatchRolloutMetadata
+    | DeletePod
+    | PatchPod
+    | CreateAnalysisRun
+    | TerminateAnalysisRun
     | RecordEvent
+    | UpdateStatus
+    | RequeueAfter
 )

@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rollouts.rollout.replicasets import RS, available_replicas, rs_name, spec_replicas
+from rollouts.api.common import IntOrString, scaled_value
+from rollouts.rollout.replicasets import RS, available_replicas, creation_key, rs_name, spec_replicas, status_replicas
+from rollouts.rollout.replicasets import revision as revision_number
 
 
 def _tied(weight: int, max_weight: int, total: int) -> bool:
@@ -139,8 +141,9 @@ def basic_canary_counts(
 
     min_available = replicas - max_unavailable
     increasing = new_rs is None or desired_new >= spec_replicas(new_rs)
+    # Argo counts the stable RS here even when it is the new RS (a scale-down of a finished rollout).
     to_scale_down = _replicas_for_scale_down(new_rs, ignore_availability=not increasing) + _replicas_for_scale_down(
-        stable_rs if scale_stable else None, ignore_availability=increasing
+        stable_rs, ignore_availability=increasing
     )
     if to_scale_down <= min_available:
         return CanaryCounts(new=new_count, stable=stable_count)
@@ -149,7 +152,7 @@ def basic_canary_counts(
         new_count = _scale_down_count(new_rs, desired_new, scale_down, new_count)
         new_count, stable_count = _adjust_within_limits(
             drain=new_rs,
-            adjust=stable_rs if scale_stable else None,
+            adjust=stable_rs,
             drain_count=new_count,
             adjust_count=stable_count,
             max_allowed=max_allowed,
@@ -168,52 +171,71 @@ def basic_canary_counts(
     return CanaryCounts(new=new_count, stable=stable_count)
 
 
-def at_desired_counts(
-    *,
-    replicas: int,
-    weight: int,
-    max_weight: int,
-    max_surge: int,
-    new_rs: RS | None,
-    stable_rs: RS | None,
-    old_rss: list[RS],
-) -> bool:
-    """Argo's AtDesiredReplicaCountsForCanary for basic canary: the step's counts are reached."""
-    desired_new, desired_stable = approximate_weighted_counts(
-        replicas=replicas, weight=weight, max_weight=max_weight, max_surge=max_surge
-    )
-    if new_rs is None or spec_replicas(new_rs) != desired_new or available_replicas(new_rs) != desired_new:
-        return False
-    if (
-        stable_rs is not None
-        and rs_name(stable_rs) != rs_name(new_rs)
-        and (spec_replicas(stable_rs) != desired_stable or available_replicas(stable_rs) < desired_stable)
-    ):
-        return False
-    return sum(spec_replicas(rs) for rs in old_rss) == 0
+def resolve_fenceposts(
+    *, max_surge: IntOrString | None, max_unavailable: IntOrString | None, replicas: int
+) -> tuple[int, int]:
+    """Argo's MaxSurge / MaxUnavailable for canary: (surge rounded up, unavailable rounded down).
 
-
-def old_replicaset_scale_downs(
-    *, replicas: int, max_unavailable: int, old_rss: list[RS], all_rss: list[RS]
-) -> dict[str, int]:
-    """New spec.replicas for old (neither new nor stable) RSs, never dropping below min available.
-
-    Unavailable pods of old RSs go first (they cost no availability), then
-    available ones, oldest RS first, as far as `replicas - maxUnavailable`
-    allows (Argo's cleanupUnhealthyReplicas + scaleDownOldReplicaSetsForCanary).
+    Both resolving to zero would deadlock, so unavailable becomes 1 (as for
+    Deployments); unavailable never exceeds replicas, and is 0 for 0 replicas.
     """
+    surge = scaled_value(max_surge, replicas, round_up=True)
+    unavailable = scaled_value(max_unavailable, replicas, round_up=False)
+    if surge == 0 and unavailable == 0:
+        unavailable = 1
+    if replicas == 0:
+        unavailable = 0
+    return surge, min(unavailable, replicas)
+
+
+def at_desired_counts(*, counts: CanaryCounts, new_rs: RS | None, stable_rs: RS | None, other_rss: list[RS]) -> bool:
+    """Argo's AtDesiredReplicaCountsForCanary without traffic routing.
+
+    `counts` is this reconcile's CalculateReplicaCountsForBasicCanary result:
+    every desired canary pod exists and is available, the stable RS has
+    exactly its share created, and no other RS has an available pod left.
+    """
+    if new_rs is None or spec_replicas(new_rs) != counts.new or available_replicas(new_rs) != counts.new:
+        return False
+    if stable_rs is None or spec_replicas(stable_rs) != counts.stable or status_replicas(stable_rs) != counts.stable:
+        return False
+    return sum(available_replicas(rs) for rs in other_rss) == 0
+
+
+def cleanup_unhealthy_targets(other_rss: list[RS]) -> dict[str, int]:
+    """Argo's cleanupUnhealthyReplicas: other RSs drop their unavailable pods first (oldest first)."""
     targets: dict[str, int] = {}
-    for rs in sorted(old_rss, key=lambda r: (str(r["metadata"].get("creationTimestamp") or ""), rs_name(r))):
-        unhealthy = spec_replicas(rs) - available_replicas(rs)
-        if unhealthy > 0:
-            targets[rs_name(rs)] = spec_replicas(rs) - unhealthy
-    total_available = sum(available_replicas(rs) for rs in all_rss)
-    budget = total_available - (replicas - max_unavailable)
-    for rs in sorted(old_rss, key=lambda r: (str(r["metadata"].get("creationTimestamp") or ""), rs_name(r))):
-        current = targets.get(rs_name(rs), spec_replicas(rs))
-        if current == 0 or budget <= 0:
+    for rs in sorted(other_rss, key=creation_key):
+        if spec_replicas(rs) == 0 or spec_replicas(rs) == available_replicas(rs):
             continue
-        cut = min(current, budget)
-        targets[rs_name(rs)] = current - cut
-        budget -= cut
-    return {name: count for name, count in targets.items()}
+        if available_replicas(rs) < spec_replicas(rs):
+            targets[rs_name(rs)] = available_replicas(rs)
+    return targets
+
+
+def scale_down_other_targets(
+    *, other_rss: list[RS], all_rss: list[RS], replicas: int, max_unavailable: int
+) -> dict[str, int]:
+    """Argo's scaleDownOldReplicaSetsForCanary (basic canary): new spec.replicas for other RSs.
+
+    Unhealthy pods go first (they cost no availability); then available ones,
+    highest revision first, only as far as `replicas - maxUnavailable` allows.
+    """
+    targets = cleanup_unhealthy_targets(other_rss)
+    available = sum(available_replicas(rs) for rs in all_rss)
+    max_scale_down = available - (replicas - max_unavailable)
+    if max_scale_down <= 0:
+        return targets
+    by_revision = sorted(other_rss, key=revision_number, reverse=True)
+    for rs in by_revision:
+        if max_scale_down <= 0:
+            break
+        current = targets.get(rs_name(rs), spec_replicas(rs))
+        if current == 0:
+            continue
+        desired = current - max_scale_down if current > max_scale_down else 0
+        if desired == current:
+            continue
+        targets[rs_name(rs)] = desired
+        max_scale_down -= current - desired
+    return targets

@@ -1,32 +1,90 @@
 """Pure helpers over ReplicaSets (raw dicts from the informer cache).
 
 Naming, the pod-template-hash label, revisions, owner references, replica
-counters and the "which RS is new / stable / old" classification, following
-Argo Rollouts' utils/replicaset. No I/O.
+counters, ephemeral (canary/stable) pod metadata and the "which RS is new /
+stable / other" classification, following Argo Rollouts' utils/replicaset and
+utils/annotations, so a cluster moved from Argo's controller to ours (or back)
+keeps its ReplicaSets and pods. No I/O.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
-from rollouts.api.constants import POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION
+from rollouts.api.constants import (
+    DESIRED_REPLICAS_ANNOTATION,
+    EPHEMERAL_METADATA_ANNOTATION,
+    POD_TEMPLATE_HASH_LABEL,
+    REVISION_ANNOTATION,
+    REVISION_HISTORY_ANNOTATION,
+    SCALE_DOWN_DEADLINE_ANNOTATION,
+)
 
 RS = dict[str, Any]
+
+# Rollout annotations Argo never copies onto its ReplicaSets (annotationsToSkip).
+ANNOTATIONS_NOT_COPIED = frozenset(
+    {
+        "kubectl.kubernetes.io/last-applied-configuration",
+        REVISION_ANNOTATION,
+        REVISION_HISTORY_ANNOTATION,
+        DESIRED_REPLICAS_ANNOTATION,
+        "notified.notifications.argoproj.io",
+    }
+)
+
+# Pod template fields the API server fills in when the user leaves them out: a
+# live ReplicaSet may carry them although the Rollout's template does not.
+_SERVER_DEFAULTED = frozenset(
+    {
+        "creationTimestamp",
+        "dnsPolicy",
+        "restartPolicy",
+        "schedulerName",
+        "securityContext",
+        "terminationGracePeriodSeconds",
+        "terminationMessagePath",
+        "terminationMessagePolicy",
+        "imagePullPolicy",
+        "protocol",
+        "resources",
+        "enableServiceLinks",
+        "serviceAccount",
+        "serviceAccountName",
+        "defaultMode",
+        "successThreshold",
+        "failureThreshold",
+        "periodSeconds",
+        "timeoutSeconds",
+        "scheme",
+        "fieldRef",
+        "apiVersion",
+    }
+)
 
 
 def rs_name(rs: RS) -> str:
     return str(rs["metadata"]["name"])
 
 
+def rs_uid(rs: RS) -> str:
+    return str(rs["metadata"].get("uid") or "")
+
+
 def rs_hash(rs: RS) -> str:
     return str((rs["metadata"].get("labels") or {}).get(POD_TEMPLATE_HASH_LABEL, ""))
+
+
+def annotations_of(rs: RS) -> dict[str, str]:
+    return dict(rs["metadata"].get("annotations") or {})
 
 
 def spec_replicas(rs: RS | None) -> int:
     if rs is None:
         return 0
-    value = rs.get("spec", {}).get("replicas")
+    value = (rs.get("spec") or {}).get("replicas")
     return 1 if value is None else int(value)
 
 
@@ -48,11 +106,41 @@ def available_replicas(rs: RS | None) -> int:
     return _status(rs, "availableReplicas")
 
 
-def revision(rs: RS) -> int:
+def total_spec(rss: list[RS]) -> int:
+    return sum(spec_replicas(rs) for rs in rss)
+
+
+def total_status(rss: list[RS]) -> int:
+    return sum(status_replicas(rs) for rs in rss)
+
+
+def total_ready(rss: list[RS]) -> int:
+    return sum(ready_replicas(rs) for rs in rss)
+
+
+def total_available(rss: list[RS]) -> int:
+    return sum(available_replicas(rs) for rs in rss)
+
+
+def is_active(rs: RS) -> bool:
+    return spec_replicas(rs) > 0
+
+
+def is_fully_available(rs: RS) -> bool:
+    """Argo's IsReplicaSetAvailable: scaled up and every desired pod available."""
+    return spec_replicas(rs) != 0 and available_replicas(rs) != 0 and spec_replicas(rs) <= available_replicas(rs)
+
+
+def revision(obj: dict[str, Any]) -> int:
+    """The revision annotation of a ReplicaSet or Rollout; 0 when absent or malformed."""
     try:
-        return int((rs["metadata"].get("annotations") or {}).get(REVISION_ANNOTATION, "0"))
+        return int(((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION_ANNOTATION, "0"))
     except ValueError:
         return 0
+
+
+def max_revision(rss: list[RS]) -> int:
+    return max((revision(rs) for rs in rss), default=0)
 
 
 def creation_key(rs: RS) -> tuple[str, str]:
@@ -64,6 +152,123 @@ def is_being_deleted(rs: RS) -> bool:
     return bool(rs["metadata"].get("deletionTimestamp"))
 
 
+def has_scale_down_deadline(rs: RS) -> bool:
+    return bool(annotations_of(rs).get(SCALE_DOWN_DEADLINE_ANNOTATION))
+
+
+def desired_replicas_annotation_stale(rs: RS, rollout_replicas: int) -> bool:
+    """Argo's ReplicasAnnotationsNeedUpdate."""
+    annotations = rs["metadata"].get("annotations")
+    if annotations is None:
+        return True
+    if annotations.get(DESIRED_REPLICAS_ANNOTATION) != str(rollout_replicas):
+        return True
+    return rollout_replicas == 0 and bool(annotations.get(SCALE_DOWN_DEADLINE_ANNOTATION))
+
+
+def desired_replicas(rs: RS) -> int | None:
+    try:
+        return int(annotations_of(rs)[DESIRED_REPLICAS_ANNOTATION])
+    except (KeyError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- ephemeral metadata
+
+
+def parse_ephemeral_metadata(rs: RS) -> dict[str, dict[str, str]] | None:
+    """The pod metadata we (or Argo) injected, remembered in the ephemeral-metadata annotation."""
+    raw = annotations_of(rs).get(EPHEMERAL_METADATA_ANNOTATION)
+    if raw is None:
+        return None
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def encode_pod_metadata(metadata: dict[str, dict[str, str]]) -> str:
+    """Go's json.Marshal of a PodTemplateMetadata: labels then annotations, keys sorted, empty maps left out."""
+    ordered: dict[str, Any] = {}
+    for key in ("labels", "annotations"):
+        if metadata.get(key):
+            ordered[key] = dict(sorted(metadata[key].items()))
+    return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False)
+
+
+def sync_ephemeral_metadata(
+    template_metadata: dict[str, Any],
+    *,
+    existing: dict[str, dict[str, str]] | None,
+    desired: dict[str, dict[str, str]] | None,
+) -> tuple[dict[str, Any], bool]:
+    """Argo's SyncEphemeralPodMetadata: inject `desired`, drop what `existing` injected and is no longer wanted."""
+    metadata = copy.deepcopy(template_metadata)
+    modified = False
+    for key in ("annotations", "labels"):
+        wanted = (desired or {}).get(key) or {}
+        current = dict(metadata.get(key) or {})
+        for name, value in wanted.items():
+            if current.get(name) != value:
+                current[name] = value
+                modified = True
+        for name in (existing or {}).get(key) or {}:
+            if name not in wanted and name in current:
+                del current[name]
+                modified = True
+        if current or metadata.get(key) is not None:
+            metadata[key] = current
+    return metadata, modified
+
+
+def ephemeral_metadata_patch(rs: RS, desired: dict[str, dict[str, str]] | None) -> dict[str, Any] | None:
+    """A merge patch that brings the RS's pod template metadata to `desired` (None: nothing to do)."""
+    existing = parse_ephemeral_metadata(rs)
+    template_metadata = ((rs.get("spec") or {}).get("template") or {}).get("metadata") or {}
+    updated, modified = sync_ephemeral_metadata(template_metadata, existing=existing, desired=desired)
+    if not modified:
+        return None
+    template_patch: dict[str, Any] = {}
+    for key in ("labels", "annotations"):
+        before = template_metadata.get(key) or {}
+        after = updated.get(key) or {}
+        changes: dict[str, str | None] = {name: value for name, value in after.items() if before.get(name) != value}
+        changes.update({name: None for name in before if name not in after})
+        if changes:
+            template_patch[key] = changes
+    annotation = encode_pod_metadata(desired) if desired is not None else None
+    return {
+        "metadata": {"annotations": {EPHEMERAL_METADATA_ANNOTATION: annotation}},
+        "spec": {"template": {"metadata": template_patch}},
+    }
+
+
+def pod_metadata_patch(
+    pod: dict[str, Any],
+    *,
+    existing: dict[str, dict[str, str]] | None,
+    desired: dict[str, dict[str, str]] | None,
+) -> dict[str, Any] | None:
+    """The same sync for one running pod's own metadata (Argo updates live pods too)."""
+    metadata = pod.get("metadata") or {}
+    updated, modified = sync_ephemeral_metadata(metadata, existing=existing, desired=desired)
+    if not modified:
+        return None
+    patch: dict[str, Any] = {}
+    for key in ("labels", "annotations"):
+        before = metadata.get(key) or {}
+        after = updated.get(key) or {}
+        changes: dict[str, str | None] = {name: value for name, value in after.items() if before.get(name) != value}
+        changes.update({name: None for name in before if name not in after})
+        if changes:
+            patch[key] = changes
+    return {"metadata": patch} if patch else None
+
+
+# --------------------------------------------------------------------------- templates
+
+
 def strip_hash_label(template: dict[str, Any]) -> dict[str, Any]:
     stripped = copy.deepcopy(template)
     labels = (stripped.get("metadata") or {}).get("labels")
@@ -72,36 +277,71 @@ def strip_hash_label(template: dict[str, Any]) -> dict[str, Any]:
     return stripped
 
 
-def _subset(wanted: Any, actual: Any) -> bool:
-    """Every field of `wanted` is in `actual` with the same value (actual may hold defaults)."""
-    if isinstance(wanted, dict):
-        if not isinstance(actual, dict):
-            return False
-        return all(_subset(value, actual.get(key)) for key, value in wanted.items() if value not in (None, {}, []))
-    if isinstance(wanted, list):
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, dict | list) and len(value) == 0)
+
+
+def _same(desired: Any, live: Any, *, key: str = "") -> bool:
+    """Semantic equality of a Rollout template and a live RS template.
+
+    Fields the user left out may be present in `live` when the API server
+    defaults them (e.g. terminationMessagePath); any other difference — a field
+    added, removed or changed — is a different template.
+    """
+    if isinstance(desired, dict) or isinstance(live, dict):
+        if _empty(desired) and _empty(live):
+            return True
+        if not isinstance(desired, dict) or not isinstance(live, dict):
+            return key in _SERVER_DEFAULTED and _empty(desired)
+        for name in set(desired) | set(live):
+            wanted, actual = desired.get(name), live.get(name)
+            if _empty(wanted):
+                if _empty(actual) or name in _SERVER_DEFAULTED:
+                    continue
+                return False
+            if not _same(wanted, actual, key=name):
+                return False
+        return True
+    if isinstance(desired, list) or isinstance(live, list):
+        if _empty(desired) and _empty(live):
+            return True
         return (
-            isinstance(actual, list)
-            and len(wanted) == len(actual)
-            and all(_subset(w, a) for w, a in zip(wanted, actual, strict=True))
+            isinstance(desired, list)
+            and isinstance(live, list)
+            and len(desired) == len(live)
+            and all(_same(w, a, key=key) for w, a in zip(desired, live, strict=True))
         )
-    return bool(wanted == actual) or str(wanted) == str(actual)
+    return bool(desired == live) or (desired is not None and live is not None and str(desired) == str(live))
 
 
 def template_matches(rs: RS, template: dict[str, Any]) -> bool:
-    """The RS runs `template` (ignoring the hash label and API-server defaults)."""
-    return _subset(strip_hash_label(template), strip_hash_label(rs.get("spec", {}).get("template") or {}))
+    """Argo's PodTemplateEqualIgnoreHash after removing our injected metadata from the live template."""
+    live = copy.deepcopy((rs.get("spec") or {}).get("template") or {})
+    live["metadata"], _ = sync_ephemeral_metadata(
+        live.get("metadata") or {}, existing=parse_ephemeral_metadata(rs), desired=None
+    )
+    return _same(strip_hash_label(template), strip_hash_label(live))
 
 
 def find_new_replicaset(replicasets: list[RS], *, pod_hash: str, template: dict[str, Any]) -> RS | None:
-    """By hash label first, then by template equality (adoption of an RS made elsewhere)."""
-    live = sorted((rs for rs in replicasets if not is_being_deleted(rs)), key=creation_key)
-    for rs in live:
+    """Argo's FindNewReplicaSet: by hash label first, then by template equality (adoption)."""
+    ordered = sorted(replicasets, key=creation_key)
+    for rs in ordered:
         if rs_hash(rs) == pod_hash:
             return rs
-    for rs in live:
+    for rs in ordered:
         if template_matches(rs, template):
             return rs
     return None
+
+
+def find_stable_replicaset(replicasets: list[RS], *, stable_hash: str, new_rs: RS | None) -> RS | None:
+    """Argo's GetStableRS: the RS whose hash label is status.stableRS (the new RS first)."""
+    if not stable_hash:
+        return None
+    if new_rs is not None and rs_hash(new_rs) == stable_hash:
+        return new_rs
+    return next((rs for rs in replicasets if rs_hash(rs) == stable_hash), None)
 
 
 def owner_reference(rollout: dict[str, Any]) -> dict[str, Any]:
@@ -116,33 +356,34 @@ def owner_reference(rollout: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def copied_rollout_annotations(rollout: dict[str, Any]) -> dict[str, str]:
+    annotations = (rollout.get("metadata") or {}).get("annotations") or {}
+    return {k: v for k, v in annotations.items() if k not in ANNOTATIONS_NOT_COPIED}
+
+
 def new_replicaset(
     *,
     rollout: dict[str, Any],
     template: dict[str, Any],
     pod_hash: str,
-    replicas: int,
     revision_number: int,
-    extra_pod_metadata: dict[str, dict[str, str]] | None = None,
+    ephemeral_metadata: dict[str, dict[str, str]] | None = None,
 ) -> RS:
-    """The ReplicaSet Argo would create for this template."""
+    """The ReplicaSet Argo's createDesiredReplicaSet makes for this template (at 0 replicas)."""
     pod_template = copy.deepcopy(template)
     metadata = pod_template.setdefault("metadata", {})
-    labels = dict(metadata.get("labels") or {})
-    labels[POD_TEMPLATE_HASH_LABEL] = pod_hash
+    labels = {**(metadata.get("labels") or {}), POD_TEMPLATE_HASH_LABEL: pod_hash}
     metadata["labels"] = labels
-    if extra_pod_metadata:
-        labels.update(extra_pod_metadata.get("labels") or {})
-        if extra_pod_metadata.get("annotations"):
-            metadata["annotations"] = {
-                **(metadata.get("annotations") or {}),
-                **extra_pod_metadata["annotations"],
-            }
     selector = copy.deepcopy(rollout["spec"].get("selector") or {})
-    match_labels = dict(selector.get("matchLabels") or {})
-    match_labels[POD_TEMPLATE_HASH_LABEL] = pod_hash
-    selector["matchLabels"] = match_labels
-    spec: dict[str, Any] = {"replicas": replicas, "selector": selector, "template": pod_template}
+    selector["matchLabels"] = {**(selector.get("matchLabels") or {}), POD_TEMPLATE_HASH_LABEL: pod_hash}
+    annotations = {**copied_rollout_annotations(rollout), REVISION_ANNOTATION: str(revision_number)}
+    if ephemeral_metadata is not None:
+        pod_template["metadata"], modified = sync_ephemeral_metadata(
+            metadata, existing=None, desired=ephemeral_metadata
+        )
+        if modified:
+            annotations[EPHEMERAL_METADATA_ANNOTATION] = encode_pod_metadata(ephemeral_metadata)
+    spec: dict[str, Any] = {"replicas": 0, "selector": selector, "template": pod_template}
     min_ready = rollout["spec"].get("minReadySeconds")
     if min_ready:
         spec["minReadySeconds"] = min_ready
@@ -151,20 +392,44 @@ def new_replicaset(
         "kind": "ReplicaSet",
         "metadata": {
             "name": f"{rollout['metadata']['name']}-{pod_hash}",
-            "namespace": rollout["metadata"]["namespace"],
-            "labels": {
-                **(template.get("metadata", {}).get("labels") or {}),
-                POD_TEMPLATE_HASH_LABEL: pod_hash,
-            },
-            "annotations": {REVISION_ANNOTATION: str(revision_number)},
+            "namespace": rollout["metadata"].get("namespace"),
+            "labels": dict(labels),
+            "annotations": annotations,
             "ownerReferences": [owner_reference(rollout)],
         },
         "spec": spec,
     }
 
 
+def revision_sync_patch(rs: RS, *, rollout: dict[str, Any], new_revision: int) -> dict[str, Any] | None:
+    """Argo's SetNewReplicaSetAnnotations + minReadySeconds sync on an existing new RS, as a merge patch.
+
+    Rollout annotations are copied; the revision only ever goes up, and the one
+    it replaces is appended to the revision-history annotation.
+    """
+    current = annotations_of(rs)
+    changes: dict[str, str] = {k: v for k, v in copied_rollout_annotations(rollout).items() if current.get(k) != v}
+    old_text = current.get(REVISION_ANNOTATION)
+    try:
+        old_revision = int(old_text) if old_text else 0
+    except ValueError:
+        old_revision = -1
+    if old_revision >= 0 and old_revision < new_revision:
+        changes[REVISION_ANNOTATION] = str(new_revision)
+    if old_text is not None and changes and old_revision >= 0:
+        history = current.get(REVISION_HISTORY_ANNOTATION, "")
+        changes[REVISION_HISTORY_ANNOTATION] = f"{history},{old_text}" if history else old_text
+    patch: dict[str, Any] = {}
+    if changes:
+        patch["metadata"] = {"annotations": changes}
+    wanted_min_ready = int(rollout["spec"].get("minReadySeconds") or 0)
+    if int((rs.get("spec") or {}).get("minReadySeconds") or 0) != wanted_min_ready:
+        patch["spec"] = {"minReadySeconds": wanted_min_ready}
+    return patch or None
+
+
 def format_selector(selector: dict[str, Any] | None) -> str:
-    """metav1.FormatLabelSelector for the common matchLabels / matchExpressions forms."""
+    """metav1.FormatLabelSelector: matchLabels sorted, then matchExpressions."""
     if not selector:
         return ""
     parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
@@ -180,4 +445,4 @@ def format_selector(selector: dict[str, Any] | None) -> str:
             parts.append(key)
         elif operator == "DoesNotExist":
             parts.append(f"!{key}")
-    return ",".join(parts)
+    return ",".join(parts) if parts else ""

@@ -1,8 +1,11 @@
-"""A tiny in-memory world for decide(): ReplicaSets that become ready on settle().
+"""A tiny in-memory cluster for decide(): ReplicaSets with pods that become ready when told.
 
-It applies decide()'s actions the way the controller shell and the cluster
-would (create, scale, delete RS; patch selectors; write status), so unit
-tests can drive a rollout through its life with a fake clock.
+It applies decide()'s actions the way the controller shell and the API server
+would (create / scale / patch / delete ReplicaSets, patch Service selectors,
+evict pods, write the status), and plays the ReplicaSet controller and the
+kubelet on demand: `create_pods()` makes missing pods (not ready), `ready()`
+makes them ready, `settle()` does both. Tests drive a rollout through its life
+with a fake clock and inspect the world after each step.
 """
 
 from __future__ import annotations
@@ -14,37 +17,70 @@ from typing import Any
 
 from rollouts.rollout.actions import (
     CreateReplicaSet,
+    DeletePod,
     DeleteReplicaSet,
+    PatchPod,
     PatchReplicaSet,
     PatchRolloutMetadata,
     PatchServiceSelector,
     ScaleReplicaSet,
 )
+from rollouts.rollout.conditions import timestamp
 from rollouts.rollout.plan import Observed, Plan, decide
 
 START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+HASH_LABEL = "rollouts-pod-template-hash"
 
 
 def rollout(
-    *, replicas: int = 5, steps: list[dict[str, Any]] | None = None, image: str = "app:v1", **canary: Any
+    *,
+    replicas: int | None = 5,
+    steps: list[dict[str, Any]] | None = None,
+    image: str = "app:v1",
+    spec: dict[str, Any] | None = None,
+    **canary: Any,
 ) -> dict[str, Any]:
     strategy: dict[str, Any] = dict(canary)
     if steps is not None:
         strategy["steps"] = steps
-    return {
+    body: dict[str, Any] = {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Rollout",
         "metadata": {"name": "app", "namespace": "ns", "uid": "uid-1", "generation": 1},
         "spec": {
-            "replicas": replicas,
             "selector": {"matchLabels": {"app": "app"}},
             "template": {
                 "metadata": {"labels": {"app": "app"}},
                 "spec": {"containers": [{"name": "c", "image": image}]},
             },
             "strategy": {"canary": strategy},
+            **(spec or {}),
         },
     }
+    if replicas is not None:
+        body["spec"]["replicas"] = replicas
+    return body
+
+
+def service(name: str, selector_hash: str | None = None, *, managed: bool = True) -> dict[str, Any]:
+    selector = {"app": "app"}
+    if selector_hash:
+        selector[HASH_LABEL] = selector_hash
+    annotations = {"argo-rollouts.argoproj.io/managed-by-rollouts": "app"} if managed else {}
+    return {"metadata": {"name": name, "namespace": "ns", "annotations": annotations}, "spec": {"selector": selector}}
+
+
+def _merge(target: dict[str, Any], patch: dict[str, Any]) -> None:
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, dict):
+            existing = target.get(key)
+            if not isinstance(existing, dict):
+                existing = target[key] = {}
+            _merge(existing, value)
+        else:
+            target[key] = copy.deepcopy(value)
 
 
 @dataclass
@@ -52,72 +88,209 @@ class World:
     ro: dict[str, Any]
     now: datetime = START
     replicasets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pods: dict[str, dict[str, Any]] = field(default_factory=dict)
     services: dict[str, dict[str, Any] | None] = field(default_factory=dict)
-    never_ready: set[str] = field(default_factory=set)
-    created: int = 0
+    never_ready: set[str] = field(default_factory=set)  # pod hashes whose pods never become ready
     history: list[Plan] = field(default_factory=list)
+    evicted: list[str] = field(default_factory=list)
+    observe_pods: bool = True
+    _serial: int = 0
+    _last_created: datetime = START - timedelta(days=1)
 
-    def reconcile(self) -> Plan:
-        observed = Observed(
+    # ----------------------------------------------------------------- controller side
+
+    def observed(self) -> Observed:
+        return Observed(
             rollout=copy.deepcopy(self.ro),
             replicasets=copy.deepcopy(list(self.replicasets.values())),
             services=copy.deepcopy(self.services),
+            pods=copy.deepcopy(list(self.pods.values())) if self.observe_pods else None,
         )
-        plan = decide(observed, self.now)
+
+    def reconcile(self) -> Plan:
+        plan = decide(self.observed(), self.now)
         self.history.append(plan)
         for action in plan.actions:
-            if isinstance(action, CreateReplicaSet):
-                body = copy.deepcopy(action.body)
-                self.created += 1
-                body["metadata"]["uid"] = f"rs-{self.created}"
-                body["metadata"]["creationTimestamp"] = f"2026-01-01T00:00:{self.created:02d}Z"
-                body["status"] = {}
-                self.replicasets[body["metadata"]["name"]] = body
-            elif isinstance(action, ScaleReplicaSet):
-                self.replicasets[action.name]["spec"]["replicas"] = action.replicas
-            elif isinstance(action, PatchReplicaSet):
-                pass
-            elif isinstance(action, DeleteReplicaSet):
-                self.replicasets.pop(action.name, None)
-            elif isinstance(action, PatchServiceSelector):
-                service = self.services[action.service]
-                assert service is not None
-                service["spec"]["selector"]["rollouts-pod-template-hash"] = action.pod_hash
-            elif isinstance(action, PatchRolloutMetadata):
-                self.ro["metadata"].setdefault("annotations", {}).update(action.annotations)
-        self.ro["status"] = copy.deepcopy(plan.status)
+            self.apply(action)
+        if plan.status != (self.ro.get("status") or {}):
+            self.ro["status"] = copy.deepcopy(plan.status)
         return plan
 
-    def settle(self) -> None:
-        """Pods catch up with spec.replicas (except never-ready RSs: pods exist, not available)."""
-        for name, rs in self.replicasets.items():
-            count = rs["spec"]["replicas"]
-            ready = 0 if name in self.never_ready else count
-            rs["status"] = {"replicas": count, "readyReplicas": ready, "availableReplicas": ready}
+    def _created_stamp(self) -> str:
+        moment = max(self.now, self._last_created + timedelta(seconds=1))
+        self._last_created = moment
+        return timestamp(moment)
 
-    def run(self, rounds: int = 30) -> None:
-        """Reconcile and settle until nothing changes."""
+    def apply(self, action: object) -> None:
+        if isinstance(action, CreateReplicaSet):
+            body = copy.deepcopy(action.body)
+            name = body["metadata"]["name"]
+            assert name not in self.replicasets, f"create of an existing ReplicaSet {name}"
+            self._serial += 1
+            body["metadata"]["uid"] = f"rs-uid-{self._serial}"
+            body["metadata"]["creationTimestamp"] = self._created_stamp()
+            body["status"] = {"replicas": 0}
+            self.replicasets[name] = body
+        elif isinstance(action, ScaleReplicaSet):
+            rs = self.replicasets[action.name]
+            rs["spec"]["replicas"] = action.replicas
+            _merge(rs["metadata"].setdefault("annotations", {}), dict(action.annotations))
+        elif isinstance(action, PatchReplicaSet):
+            _merge(self.replicasets[action.name], action.patch)
+        elif isinstance(action, DeleteReplicaSet):
+            rs = self.replicasets.pop(action.name)
+            assert rs["metadata"]["uid"] == action.uid
+            for pod_name in [n for n, p in self.pods.items() if p["metadata"]["ownerReferences"][0]["uid"] == action.uid]:
+                del self.pods[pod_name]
+        elif isinstance(action, PatchServiceSelector):
+            svc = self.services[action.service]
+            assert svc is not None
+            svc["spec"]["selector"][HASH_LABEL] = action.pod_hash
+            svc["metadata"].setdefault("annotations", {})["argo-rollouts.argoproj.io/managed-by-rollouts"] = "app"
+        elif isinstance(action, PatchRolloutMetadata):
+            self.ro["metadata"].setdefault("annotations", {}).update(action.annotations)
+        elif isinstance(action, DeletePod):
+            assert self.pods[action.name]["metadata"]["uid"] == action.uid
+            del self.pods[action.name]
+            self.evicted.append(action.name)
+        elif isinstance(action, PatchPod):
+            _merge(self.pods[action.name], action.patch)
+        self._refresh_status()
+
+    # ----------------------------------------------------------------- cluster side
+
+    def _pods_of(self, rs: dict[str, Any]) -> list[dict[str, Any]]:
+        uid = rs["metadata"]["uid"]
+        return sorted(
+            (p for p in self.pods.values() if p["metadata"]["ownerReferences"][0]["uid"] == uid),
+            key=lambda p: p["metadata"]["name"],
+        )
+
+    def create_pods(self) -> None:
+        """The ReplicaSet controller: create missing pods (not ready), delete extra ones (unready, newest first)."""
+        for rs in self.replicasets.values():
+            pods = self._pods_of(rs)
+            wanted = rs["spec"]["replicas"]
+            if len(pods) > wanted:
+                doomed = sorted(pods, key=lambda p: (_ready(p), p["metadata"]["creationTimestamp"]), reverse=False)
+                unready_first = [p for p in doomed if not _ready(p)] + sorted(
+                    (p for p in doomed if _ready(p)), key=lambda p: p["metadata"]["creationTimestamp"], reverse=True
+                )
+                for pod in unready_first[: len(pods) - wanted]:
+                    del self.pods[pod["metadata"]["name"]]
+            for _ in range(wanted - len(pods)):
+                self._serial += 1
+                name = f"{rs['metadata']['name']}-p{self._serial}"
+                template = copy.deepcopy(rs["spec"]["template"].get("metadata") or {})
+                self.pods[name] = {
+                    "metadata": {
+                        "name": name,
+                        "uid": f"pod-uid-{self._serial}",
+                        "creationTimestamp": timestamp(self.now),
+                        "labels": template.get("labels") or {},
+                        "annotations": template.get("annotations") or {},
+                        "ownerReferences": [{"kind": "ReplicaSet", "uid": rs["metadata"]["uid"], "controller": True}],
+                    },
+                    "status": {"conditions": [{"type": "Ready", "status": "False"}]},
+                }
+        self._refresh_status()
+
+    def ready(self, limit: int | None = None) -> None:
+        """The kubelet: up to `limit` pending pods (oldest first) become Ready."""
+        done = 0
+        for pod in sorted(self.pods.values(), key=lambda p: (p["metadata"]["creationTimestamp"], p["metadata"]["name"])):
+            if _ready(pod) or pod["metadata"]["labels"].get(HASH_LABEL) in self.never_ready:
+                continue
+            if limit is not None and done >= limit:
+                break
+            pod["status"]["conditions"] = [
+                {"type": "Ready", "status": "True", "lastTransitionTime": timestamp(self.now)}
+            ]
+            done += 1
+        self._refresh_status()
+
+    def settle(self) -> None:
+        self.create_pods()
+        self.ready()
+
+    def _refresh_status(self) -> None:
+        for rs in self.replicasets.values():
+            pods = self._pods_of(rs)
+            ready = sum(1 for p in pods if _ready(p))
+            rs["status"] = {"replicas": len(pods), "readyReplicas": ready, "availableReplicas": ready}
+
+    def run(self, rounds: int = 60) -> None:
+        """Reconcile and settle until nothing changes (a requeue with a delay is not followed)."""
         for _ in range(rounds):
-            before = copy.deepcopy((self.ro.get("status"), self.replicasets))
-            self.reconcile()
+            before = self.snapshot()
+            plan = self.reconcile()
             self.settle()
-            if before == (self.ro.get("status"), self.replicasets):
+            if self.snapshot() == before and plan.requeue_after != 0:
                 return
+        raise AssertionError("the world did not settle")
+
+    def snapshot(self) -> tuple[Any, ...]:
+        return (
+            copy.deepcopy(self.ro.get("status")),
+            copy.deepcopy(self.ro["metadata"].get("annotations")),
+            {n: copy.deepcopy(rs["spec"]) for n, rs in self.replicasets.items()},
+            {n: copy.deepcopy(rs["metadata"].get("annotations")) for n, rs in self.replicasets.items()},
+            sorted(self.pods),
+            copy.deepcopy(self.services),
+        )
 
     def tick(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+    # ----------------------------------------------------------------- user side
 
     def set_image(self, image: str) -> None:
         self.ro["spec"]["template"]["spec"]["containers"][0]["image"] = image
         self.ro["metadata"]["generation"] += 1
 
+    def set_spec(self, **changes: Any) -> None:
+        self.ro["spec"].update(changes)
+        self.ro["metadata"]["generation"] += 1
+
+    def patch_status(self, **changes: Any) -> None:
+        """What Argo's kubectl plugin does: a merge patch of the status (None removes)."""
+        _merge(self.ro.setdefault("status", {}), changes)
+
+    # ----------------------------------------------------------------- reading
+
     @property
     def status(self) -> dict[str, Any]:
         return self.ro.get("status") or {}
 
+    def condition(self, kind: str) -> dict[str, Any] | None:
+        return next((c for c in self.status.get("conditions") or [] if c["type"] == kind), None)
+
     def counts(self) -> dict[str, int]:
         """pod hash -> spec.replicas"""
-        return {
-            rs["metadata"]["labels"]["rollouts-pod-template-hash"]: rs["spec"]["replicas"]
-            for rs in self.replicasets.values()
-        }
+        return {rs["metadata"]["labels"][HASH_LABEL]: rs["spec"]["replicas"] for rs in self.replicasets.values()}
+
+    def ready_pods(self) -> dict[str, int]:
+        """pod hash -> ready pods"""
+        result: dict[str, int] = {}
+        for pod in self.pods.values():
+            if _ready(pod):
+                key = pod["metadata"]["labels"][HASH_LABEL]
+                result[key] = result.get(key, 0) + 1
+        return result
+
+    def total_ready(self) -> int:
+        return sum(1 for p in self.pods.values() if _ready(p))
+
+    def events(self, reason: str | None = None) -> list[str]:
+        from rollouts.rollout.actions import RecordEvent
+
+        found = []
+        for plan in self.history:
+            for action in plan.actions:
+                if isinstance(action, RecordEvent) and (reason is None or action.reason == reason):
+                    found.append(f"{action.reason}: {action.message}")
+        return found
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions") or [])

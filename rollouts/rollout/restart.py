@@ -1,0 +1,82 @@
+"""spec.restartAt: which pods to replace now, as Argo's RolloutPodRestarter decides.
+
+A restart must never cost more availability than an update would: at most
+max(maxUnavailable, 1) pods are down at a time, counted against the larger of
+spec.replicas and the pods the ReplicaSets ask for. Pods created at or after
+restartAt are already restarted. Pure: pods are raw dicts, time is passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from rollouts.rollout.conditions import parse_time
+
+RESTART_POD_CHECK_SECONDS = 30.0
+
+Pod = dict[str, Any]
+
+
+def needs_restart(*, restart_at: str | None, restarted_at: str | None, now: datetime) -> bool:
+    """Argo's NeedsRestart: restartAt has passed and is not yet recorded as done."""
+    wanted = parse_time(restart_at)
+    if wanted is None:
+        return False
+    done = parse_time(restarted_at)
+    if done is not None and done == wanted:
+        return False
+    return now > wanted
+
+
+def pod_available(pod: Pod, *, min_ready_seconds: int, now: datetime) -> bool:
+    """podutil.IsPodAvailable, and not being deleted."""
+    if (pod.get("metadata") or {}).get("deletionTimestamp"):
+        return False
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") != "Ready":
+            continue
+        if condition.get("status") != "True":
+            return False
+        if min_ready_seconds == 0:
+            return True
+        since = parse_time(condition.get("lastTransitionTime"))
+        return since is not None and since + timedelta(seconds=min_ready_seconds) < now
+    return False
+
+
+@dataclass(frozen=True)
+class RestartDecision:
+    to_delete: list[Pod]
+    remaining: int  # pods older than restartAt that still need replacing after this batch
+
+
+def plan_restart(
+    *,
+    pods: list[Pod],
+    restart_at: str,
+    replicas: int,
+    total_spec_replicas: int,
+    max_unavailable: int,
+    min_ready_seconds: int,
+    now: datetime,
+) -> RestartDecision:
+    """The batch of pods to evict now (pods in name order, as the API server lists them)."""
+    wanted = parse_time(restart_at)
+    assert wanted is not None
+    available = sum(1 for pod in pods if pod_available(pod, min_ready_seconds=min_ready_seconds, now=now))
+    concurrent = max(max_unavailable, 1)
+    can_restart = available - (max(replicas, total_spec_replicas) - concurrent)
+    to_delete: list[Pod] = []
+    needing = 0
+    for pod in sorted(pods, key=lambda p: str((p.get("metadata") or {}).get("name", ""))):
+        created = parse_time((pod.get("metadata") or {}).get("creationTimestamp"))
+        if created is not None and created >= wanted:
+            continue
+        needing += 1
+        if can_restart <= 0 or (pod.get("metadata") or {}).get("deletionTimestamp"):
+            continue
+        to_delete.append(pod)
+        can_restart -= 1
+    return RestartDecision(to_delete=to_delete, remaining=needing - len(to_delete))
