@@ -30,10 +30,13 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from rollouts.api.common import InvalidValueError, parse_duration
 
 __all__ = [
     "CompiledExpression",
@@ -42,6 +45,7 @@ __all__ = [
     "compile_expression",
     "evaluate",
     "evaluate_condition",
+    "evaluate_time",
 ]
 
 
@@ -166,6 +170,10 @@ def _type_name(value: Any) -> str:
         return "map"
     if isinstance(value, _Closure):
         return "predicate"
+    if isinstance(value, datetime):
+        return "time"
+    if isinstance(value, timedelta):
+        return "duration"
     return type(value).__name__
 
 
@@ -193,7 +201,13 @@ def _equal(left: Any, right: Any) -> bool:
 
 
 def _less(left: Any, right: Any, op: str) -> bool:
-    if (_is_number(left) and _is_number(right)) or (isinstance(left, str) and isinstance(right, str)):
+    comparable = (
+        (_is_number(left) and _is_number(right))
+        or (isinstance(left, str) and isinstance(right, str))
+        or (isinstance(left, datetime) and isinstance(right, datetime))
+        or (isinstance(left, timedelta) and isinstance(right, timedelta))
+    )
+    if comparable:
         if op == "<":
             return bool(left < right)
         if op == ">":
@@ -220,12 +234,31 @@ def _go_float_div(left: float, right: float) -> float:
     return left / right
 
 
+def _time_arith(op: str, left: Any, right: Any) -> Any:
+    """Go's time.Time / time.Duration arithmetic as expr exposes it."""
+    if op == "+" and isinstance(left, datetime) and isinstance(right, timedelta):
+        return left + right
+    if op == "+" and isinstance(left, timedelta) and isinstance(right, datetime):
+        return right + left
+    if op == "-" and isinstance(left, datetime) and isinstance(right, timedelta | datetime):
+        return left - right
+    if op in ("+", "-") and isinstance(left, timedelta) and isinstance(right, timedelta):
+        return left + right if op == "+" else left - right
+    if op == "*" and isinstance(left, timedelta) and _is_number(right):
+        return left * right
+    if op == "*" and _is_number(left) and isinstance(right, timedelta):
+        return right * left
+    raise ExprError(f"invalid operation: {_type_name(left)} {op} {_type_name(right)} (mismatched types)")
+
+
 def _arith(op: str, left: Any, right: Any) -> Any:
     if op == "+":
         if isinstance(left, str) and isinstance(right, str):
             return left + right
         if isinstance(left, list) and isinstance(right, list):
             return left + right
+    if isinstance(left, datetime | timedelta) or isinstance(right, datetime | timedelta):
+        return _time_arith(op, left, right)
     if not (_is_number(left) and _is_number(right)):
         raise ExprError(f"invalid operation: {_type_name(left)} {op} {_type_name(right)} (mismatched types)")
     both_int = _is_int(left) and _is_int(right)
@@ -540,6 +573,17 @@ class _Closure:
     def __call__(self, element: Any, index: int, acc: Any = None) -> Any:
         inner = _Frame(self.frame.variables, element, index, acc, in_predicate=True)
         return self.body.ev(inner)
+
+
+NOW_VARIABLE = "$now"
+
+
+class _Now(_Node):
+    """now(): the instant the caller passes as the `$now` variable, else the wall clock."""
+
+    def ev(self, frame: _Frame) -> Any:
+        now = frame.variables.get(NOW_VARIABLE)
+        return now if isinstance(now, datetime) else datetime.now(UTC)
 
 
 class _Call(_Node):
@@ -905,6 +949,73 @@ def _from_json(value: Any) -> Any:
         raise ExprError(f"fromJSON(): {err}") from err
 
 
+def _duration(value: Any) -> timedelta:
+    try:
+        seconds = parse_duration(_need_str(value, "duration"))
+    except InvalidValueError as err:
+        raise ExprError(f"duration(): {err}") from err
+    return timedelta(seconds=seconds or 0.0)
+
+
+# Go reference-time layout elements -> strptime directives, longest first.
+_GO_LAYOUT = [
+    ("2006", "%Y"),
+    ("January", "%B"),
+    ("Monday", "%A"),
+    ("Z07:00", "%z"),
+    ("-07:00", "%z"),
+    ("-0700", "%z"),
+    ("Jan", "%b"),
+    ("Mon", "%a"),
+    ("MST", "%Z"),
+    (".000000", ".%f"),
+    (".000", ".%f"),
+    ("01", "%m"),
+    ("02", "%d"),
+    ("15", "%H"),
+    ("03", "%I"),
+    ("04", "%M"),
+    ("05", "%S"),
+    ("PM", "%p"),
+    ("06", "%y"),
+]
+
+
+def _go_layout_to_strptime(layout: str) -> str:
+    out = []
+    index = 0
+    while index < len(layout):
+        for go, py in _GO_LAYOUT:
+            if layout.startswith(go, index):
+                out.append(py)
+                index += len(go)
+                break
+        else:
+            out.append("%%" if layout[index] == "%" else layout[index])
+            index += 1
+    return "".join(out)
+
+
+def _date(value: Any, *rest: Any) -> datetime:
+    text = _need_str(value, "date")
+    zone: Any = UTC
+    if len(rest) == 2:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            zone = ZoneInfo(_need_str(rest[1], "date"))
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ExprError(f"date(): unknown time zone {rest[1]!r}") from err
+    try:
+        if rest:
+            parsed = datetime.strptime(text, _go_layout_to_strptime(_need_str(rest[0], "date")))
+        else:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise ExprError(f"date(): cannot parse {text!r}: {err}") from err
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
+
+
 _BUILTINS: dict[str, Callable[..., Any]] = {
     # predicates
     "all": _all,
@@ -961,6 +1072,10 @@ _BUILTINS: dict[str, Callable[..., Any]] = {
     "flatten": _flatten,
     "uniq": _uniq,
     "concat": _concat,
+    # time (rangeQuery start/end in Prometheus metrics); now() reads the frame, see _Now
+    "now": lambda: datetime.now(UTC),
+    "duration": _duration,
+    "date": _date,
     # Argo's additions (utils/evaluate/evaluate.go)
     "isNaN": _is_nan,
     "isInf": _is_inf,
@@ -1012,6 +1127,8 @@ _ARITY: dict[str, tuple[int, int]] = {
     "hasPrefix": (2, 2),
     "hasSuffix": (2, 2),
     "replace": (3, 3),
+    "now": (0, 0),
+    "date": (1, 3),
 }
 
 
@@ -1107,6 +1224,8 @@ class _Build(Transformer[Token, _Node]):
                 line=meta.line,
                 column=meta.column,
             )
+        if name == "now":
+            return _at(_Now(), meta)
         return _at(_Call(name, args), meta)
 
     def pipe(self, meta: Any, children: list[Any]) -> _Node:
@@ -1274,4 +1393,12 @@ def evaluate_condition(source: str, result: Any) -> bool:
     value = compile_expression(source).evaluate({"result": result})
     if not isinstance(value, bool):
         raise ExprError(f"expected bool, but got {_type_name(value)}")
+    return value
+
+
+def evaluate_time(source: str, *, now: datetime) -> datetime:
+    """Argo's EvalTime (rangeQuery start/end): `now() - duration("5m")` must give a time."""
+    value = compile_expression(source, frozenset()).evaluate({NOW_VARIABLE: now})
+    if not isinstance(value, datetime):
+        raise ExprError(f"expected time, but got {_type_name(value)}")
     return value

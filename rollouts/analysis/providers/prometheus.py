@@ -3,7 +3,8 @@
 prometheus-api-client is synchronous (requests), so each query runs in a
 worker thread with its own timeout and never blocks the event loop. The JSON
 result is turned into what conditions see, as Argo does: a scalar is a number
-(`result >= 0.95`), a vector or a matrix a list of numbers (`result[0]`,
+(`result >= 0.95`), a vector or a matrix (a `rangeQuery`, whose start and
+end are time expressions such as `now() - duration("5m")`) a list of numbers (`result[0]`,
 `all(result, {# < 1})`), an empty vector `[]` (`len(result) == 0`). The
 client's own retries are off: the run retries an Error measurement after 10s
 and counts it against consecutiveErrorLimit, which is the behaviour users
@@ -13,6 +14,7 @@ configure.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from prometheus_api_client.exceptions import PrometheusApiClientException
@@ -21,10 +23,13 @@ from requests import RequestException
 from requests.exceptions import JSONDecodeError
 from urllib3.util.retry import Retry
 
+from rollouts.analysis.expr import ExprError, evaluate_time
 from rollouts.analysis.providers.base import Clock, MetricProvider, ProviderError, go_float, utc_now
 from rollouts.api.analysis import AnalysisRun, Measurement, Metric, PrometheusMetric
+from rollouts.api.common import InvalidValueError, parse_duration
 
 DEFAULT_TIMEOUT_SECONDS = 30
+Window = tuple[datetime, datetime, str] | None
 
 
 class UnsupportedResultError(ValueError):
@@ -79,14 +84,32 @@ class PrometheusProvider(MetricProvider):
         timeout = DEFAULT_TIMEOUT_SECONDS if spec.timeout is None else spec.timeout
         if timeout < 0:
             raise ProviderError("prometheus timeout should not be negative")
-        if spec.range_query is not None:
-            raise ProviderError("prometheus rangeQuery is not supported")
         auth = spec.authentication
         if auth is not None and (auth.sigv4 or auth.oauth2):
             raise ProviderError("prometheus sigv4 and oauth2 authentication are not supported")
         return spec, address.rstrip("/"), timeout or DEFAULT_TIMEOUT_SECONDS
 
-    def _query(self, spec: PrometheusMetric, address: str, timeout: int) -> Any:
+    def _range(self, spec: PrometheusMetric) -> tuple[datetime, datetime, str] | None:
+        """Argo's rangeQuery: start and end are time expressions, step a duration."""
+        query_range = spec.range_query
+        if query_range is None:
+            return None
+        now = self.clock()
+        bounds = []
+        for name, source in (("start", query_range.start), ("end", query_range.end)):
+            try:
+                bounds.append(evaluate_time(source or "", now=now))
+            except ExprError as err:
+                raise ProviderError(f"failed to parse rangeQuery.{name} as time: {err}") from err
+        try:
+            step = parse_duration(query_range.step)
+        except InvalidValueError as err:
+            raise ProviderError(f"failed to parse rangeQuery.step as duration: {err}") from err
+        if not step or step <= 0:
+            raise ProviderError("failed to parse rangeQuery.step as duration: must be positive")
+        return bounds[0], bounds[1], go_float(step)
+
+    def _query(self, spec: PrometheusMetric, address: str, timeout: int, window: Window) -> Any:
         headers = {h.key: h.value for h in spec.headers or []}
         basic = spec.authentication.basic_auth if spec.authentication else None
         auth = (basic.username or "", basic.password or "") if basic else None
@@ -98,8 +121,14 @@ class PrometheusProvider(MetricProvider):
             timeout=timeout,
             **options,
         )
+        params = {"timeout": f"{timeout}s"}
         try:
-            return client.custom_query(spec.query or "", params={"timeout": f"{timeout}s"})
+            if window is not None:
+                start, end, step = window
+                return client.custom_query_range(
+                    spec.query or "", start_time=start, end_time=end, step=step, params=params
+                )
+            return client.custom_query(spec.query or "", params=params)
         finally:
             client._session.close()
 
@@ -107,10 +136,11 @@ class PrometheusProvider(MetricProvider):
         measurement = self.started()
         try:
             spec, address, timeout = self._settings(metric)
+            window = self._range(spec)
         except ProviderError as err:
             return self.error(measurement, str(err))
         try:
-            data = await asyncio.wait_for(asyncio.to_thread(self._query, spec, address, timeout), timeout + 1)
+            data = await asyncio.wait_for(asyncio.to_thread(self._query, spec, address, timeout, window), timeout + 1)
         except TimeoutError:
             return self.error(measurement, f"prometheus query timed out after {timeout}s")
         except PrometheusApiClientException as err:

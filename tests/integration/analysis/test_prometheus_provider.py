@@ -69,3 +69,23 @@ async def test_bad_promql_is_an_error(prometheus: tuple[LocalPrometheus, FakeApp
     measurement = await measure(metric(server.url, "sum(rate(", successCondition="true"))
     assert measurement.phase == "Error"
     assert measurement.message and "400" in measurement.message
+
+
+async def test_range_query(prometheus: tuple[LocalPrometheus, FakeAppMetrics]) -> None:
+    server, _ = prometheus
+    m = Metric.model_validate(
+        {
+            "name": "range",
+            "successCondition": "len(result) >= 2 && all(result, {# == 1})",
+            "provider": {
+                "prometheus": {
+                    "address": server.url,
+                    "query": "vector(1)",
+                    "rangeQuery": {"start": 'now() - duration("30s")', "end": "now()", "step": "10s"},
+                }
+            },
+        }
+    )
+    measurement = await measure(m)
+    assert measurement.phase == "Successful", measurement.message
+    assert measurement.value is not None and measurement.value.startswith("[1,1")

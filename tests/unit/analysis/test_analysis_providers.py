@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -192,6 +193,28 @@ async def test_prometheus_scalar_and_empty_vector(server: LocalServer) -> None:
     no_data = await provider.run(RUN, prom_metric(None, successCondition="result[0] >= 0.95"))
     assert no_data.phase == "Error"
     assert "metric result is nil or empty" in (no_data.message or "")
+
+
+async def test_prometheus_range_query(server: LocalServer) -> None:
+    server.routes["/api/v1/query_range"] = prom_reply(
+        "matrix", [{"metric": {}, "values": [[1, "0.01"], [2, "0.02"], [3, "0.03"]]}]
+    )
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    metric = prom_metric(
+        server.url(""),
+        successCondition="len(result) == 3 && max(result) < 0.05",
+        rangeQuery={"start": 'now() - duration("10m")', "end": "now()", "step": "1m"},
+    )
+    measurement = await PrometheusProvider(clock=lambda: now).run(RUN, metric)
+    assert (measurement.phase, measurement.value) == ("Successful", "[0.01,0.02,0.03]")
+    params = parse_qs(urlparse(server.requests[-1].path).query)
+    assert float(params["start"][0]) == (now - timedelta(minutes=10)).timestamp()
+    assert float(params["end"][0]) == now.timestamp()
+    assert params["step"] == ["60"]
+    bad = prom_metric(server.url(""), rangeQuery={"start": "'x'", "end": "now()", "step": "1m"})
+    error = await PrometheusProvider(clock=lambda: now).run(RUN, bad)
+    assert error.phase == "Error"
+    assert error.message == "failed to parse rangeQuery.start as time: expected time, but got string"
 
 
 async def test_prometheus_http_error_is_error(server: LocalServer) -> None:

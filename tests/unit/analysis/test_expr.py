@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from rollouts.analysis.expr import (
     compile_expression,
     evaluate,
     evaluate_condition,
+    evaluate_time,
 )
 
 NAN = math.nan
@@ -355,3 +357,31 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
     except ExprError:
         return
     assert value == 1
+
+
+NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def test_time_expressions_of_range_queries() -> None:
+    assert evaluate_time('now() - duration("1h")', now=NOW) == NOW - timedelta(hours=1)
+    assert evaluate_time("now()", now=NOW) == NOW
+    assert evaluate_time('now() - duration("1m30s") + duration("30s")', now=NOW) == NOW - timedelta(minutes=1)
+    expected = datetime(2023, 8, 13, 23, 0, tzinfo=UTC)
+    source = 'date("2023-08-14 00:00:00", "2006-01-02 15:04:05", "UTC") - duration("1h")'
+    assert evaluate_time(source, now=NOW) == expected
+    assert evaluate_time('date("2023-08-14T00:00:00Z")', now=NOW) == datetime(2023, 8, 14, tzinfo=UTC)
+    assert evaluate('duration("1m") > duration("30s")', {}) is True
+    assert evaluate('now() - date("2026-03-01T11:00:00Z") == duration("1h")', {"$now": NOW}) is True
+
+
+def test_time_expression_errors() -> None:
+    with pytest.raises(ExprError, match="expected time, but got string"):
+        evaluate_time("'hello'", now=NOW)
+    with pytest.raises(ExprSyntaxError):
+        evaluate_time("now() -- ?", now=NOW)
+    with pytest.raises(ExprError, match="duration"):
+        evaluate_time('now() - duration("soon")', now=NOW)
+    with pytest.raises(ExprError, match="mismatched types"):
+        evaluate_time("now() + 1", now=NOW)
+    with pytest.raises(ExprError, match="cannot parse"):
+        evaluate_time('date("yesterday")', now=NOW)
