@@ -20,6 +20,7 @@ from kubernetes_asyncio.client.api_client import ApiClient
 
 from rollouts.api import AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate, Experiment, Rollout
 from rollouts.api.common import K8sModel
+from rollouts.api.podhash import compute_pod_template_hash
 from rollouts.kube.client import (
     ANALYSIS_RUNS,
     ANALYSIS_TEMPLATES,
@@ -193,3 +194,24 @@ async def test_schema_rejects_wrong_types_naming_the_field(kube: KubeClient, nam
     with pytest.raises(InvalidError) as caught:
         await kube.create(ROLLOUTS, namespace, document)
     assert "spec.replicas" in str(caught.value)
+
+
+async def test_api_server_applies_argos_template_defaults(kube: KubeClient, namespace: str) -> None:
+    # A port without protocol is stored with "TCP", as under Argo's own CRDs, so
+    # the pod-template hash of the stored template is the one Argo computes.
+    await install_crds(kube)
+    document = yaml.safe_load((MANIFESTS / "canary-basic.yaml").read_text())
+    document["metadata"].update(namespace=namespace, name="defaults")
+    container = document["spec"]["template"]["spec"]["containers"][0]
+    del container["ports"][0]["protocol"]
+    container["readinessProbe"] = {"grpc": {"port": 9000}}
+    await kube.apply(ROLLOUTS, document)
+    stored = Rollout.model_validate(await kube.get(ROLLOUTS, namespace, "defaults"))
+    assert stored.spec.template is not None
+    stored_container = stored.spec.template["spec"]["containers"][0]
+    assert stored_container["ports"][0]["protocol"] == "TCP"
+    assert stored_container["readinessProbe"] == {"grpc": {"port": 9000, "service": ""}}
+    expected = copy.deepcopy(document["spec"]["template"])
+    expected["spec"]["containers"][0]["ports"][0]["protocol"] = "TCP"
+    expected["spec"]["containers"][0]["readinessProbe"]["grpc"]["service"] = ""
+    assert compute_pod_template_hash(stored.spec.template) == compute_pod_template_hash(expected)

@@ -75,3 +75,33 @@ def test_only_rollouts_have_a_status_subresource_as_in_argo() -> None:
         "AnalysisRun": [],
         "Experiment": [],
     }
+
+
+def test_pod_templates_get_argos_api_server_defaults() -> None:
+    # Argo's CRDs default ports[].protocol etc.; the stored template (and so the
+    # pod-template hash) must come out the same with ours.
+    def at(node: dict, *path: str) -> dict:
+        for key in path:
+            node = node["items"] if key == "[]" else node["properties"][key]
+        return node
+
+    def spec_schema(name: str) -> dict:
+        crd = yaml.safe_load((REPO / "crds" / name).read_text())
+        return crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+
+    templates = {
+        "rollouts.argoproj.io.yaml": ("template",),
+        "experiments.argoproj.io.yaml": ("templates", "[]", "template"),
+        "analysistemplates.argoproj.io.yaml": ("metrics", "[]", "provider", "job", "spec", "template"),
+        "analysisruns.argoproj.io.yaml": ("metrics", "[]", "provider", "job", "spec", "template"),
+    }
+    for name, path in templates.items():
+        template = at(spec_schema(name), *path)
+        assert template["x-kubernetes-preserve-unknown-fields"] is True
+        for containers in ("containers", "initContainers", "ephemeralContainers"):
+            port = at(template, "spec", containers, "[]", "ports", "[]")
+            assert port["properties"]["protocol"] == {"type": "string", "default": "TCP"}, (name, containers)
+        grpc = at(template, "spec", "containers", "[]", "readinessProbe", "grpc", "service")
+        assert grpc == {"type": "string", "default": ""}
+    datadog = at(spec_schema("analysisruns.argoproj.io.yaml"), "metrics", "[]", "provider", "datadog")
+    assert datadog["properties"]["interval"]["default"] == "5m"
