@@ -320,3 +320,25 @@ def test_ttl_expiry() -> None:
 def test_time_round_trip() -> None:
     assert parse_time(format_time(T0)) == T0
     assert parse_time(None) is None
+
+
+def test_terminated_in_flight_measurement_is_marked_metric_terminated() -> None:
+    run = run_of({"name": "job"})
+    plan = decide(run, T0)
+    resume = format_time(T0 + timedelta(minutes=5))
+    run.status = complete(
+        run, plan, {"job": MeasurementOutcome(Measurement(phase="Running", resume_at=resume))}, now=T0
+    ).status
+    run.spec.terminate = True
+    later = T0 + timedelta(seconds=1)
+    plan = decide(run, later)
+    # the Job provider answers a termination with Inconclusive, as Argo's does
+    result = complete(run, plan, {"job": MeasurementOutcome(Measurement(phase="Inconclusive"))}, now=later)
+    measurement = result.status.metric_results[0].measurements[0]  # type: ignore[index]
+    assert (measurement.phase, measurement.message) == ("Inconclusive", "Metric Terminated")
+    assert measurement.finished_at == format_time(later)
+    assert result.status.phase == "Inconclusive"
+    assert result.status.message == (
+        'Metric "job" assessed Inconclusive due to inconclusive (1) > inconclusiveLimit (0): '
+        '"Error Message: Metric Terminated"'
+    )
