@@ -245,6 +245,9 @@ class _Reconcile:
 
     def invalid(self, error: str) -> Plan:
         """Argo's createInvalidRolloutCondition: InvalidSpec condition, phase Degraded, no action on pods."""
+        # Nothing decided before the spec turned out invalid may touch the cluster.
+        self.actions = [action for action in self.actions if isinstance(action, RecordEvent)]
+        self.requeue = None
         name = str((self.raw.get("metadata") or {}).get("name", ""))
         message = cond.INVALID_SPEC_MESSAGE.format(name, error)
         previous = cond.get_condition(self.old, CONDITION_INVALID_SPEC)
@@ -260,7 +263,7 @@ class _Reconcile:
         status["phase"], status["message"] = cond.calculate_phase(
             spec=self.raw.get("spec") or {},
             status=status,
-            replicas=int((self.raw.get("spec") or {}).get("replicas") or 1),
+            replicas=_int_or(((self.raw.get("spec") or {}).get("replicas")), 1),
             now_restart_pending=False,
         )
         self.requeue_in(INVALID_SPEC_REQUEUE_SECONDS)
@@ -1089,6 +1092,10 @@ class _Reconcile:
 def canary_math_fully_promoted(status: dict[str, Any]) -> bool:
     """Argo's IsFullyPromoted (canary): the current pod hash is the stable one."""
     return cond.rollout_completed(status)
+
+
+def _int_or(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
 def _metadata_dict(metadata: Any) -> dict[str, dict[str, str]] | None:
