@@ -17,6 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from rollouts.api.constants import POD_TEMPLATE_HASH_LABEL
 from rollouts.api.quantity import QuantityError, canonical_quantity
 
 _SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -172,3 +173,34 @@ def compute_pod_template_hash(template: dict[str, Any], collision_count: int | N
         # Go writes uint32(collisionCount) little-endian into an 8-byte buffer.
         data += (collision_count & 0xFFFFFFFF).to_bytes(4, "little") + b"\0\0\0\0"
     return safe_encode(str(fnv32a(data)))
+
+
+def _semantic(value: Any) -> Any:
+    """apimachinery's Semantic.DeepEqual view: nil and empty slices are equal."""
+    if isinstance(value, dict):
+        return {k: _semantic(v) for k, v in value.items() if v is not None and v != []}
+    if isinstance(value, list):
+        return [_semantic(v) for v in value]
+    return value
+
+
+def pod_template_equal_ignore_hash(live: dict[str, Any], desired: dict[str, Any]) -> bool:
+    """Argo's PodTemplateEqualIgnoreHash: same template once the hash label is ignored.
+
+    Used to adopt a ReplicaSet whose hash label differs from ours (a hash that
+    changed with a Kubernetes library upgrade) instead of replacing its pods.
+    `live` comes from a ReplicaSet, so the API server has defaulted it; Argo
+    defaults `desired` with the core/v1 defaulters first. Do the same before
+    calling this, e.g. with a server-side dry-run create of a v1 PodTemplate
+    holding `desired`. The deprecated spec.serviceAccount is ignored, as in Argo.
+    Both are compared as Go would see them (field set, quantity canonical form).
+    """
+    views = []
+    for template in (live, desired):
+        data = json.loads(go_json_pod_template(template))
+        (data.get("metadata") or {}).get("labels", {}).pop(POD_TEMPLATE_HASH_LABEL, None)
+        if not (data.get("metadata") or {}).get("labels"):
+            (data.get("metadata") or {}).pop("labels", None)
+        (data.get("spec") or {}).pop("serviceAccount", None)
+        views.append(_semantic(data))
+    return bool(views[0] == views[1])

@@ -20,13 +20,14 @@ from kubernetes_asyncio.client.api_client import ApiClient
 
 from rollouts.api import AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate, Experiment, Rollout
 from rollouts.api.common import K8sModel
-from rollouts.api.podhash import compute_pod_template_hash
+from rollouts.api.podhash import compute_pod_template_hash, pod_template_equal_ignore_hash
 from rollouts.kube.client import (
     ANALYSIS_RUNS,
     ANALYSIS_TEMPLATES,
     CLUSTER_ANALYSIS_TEMPLATES,
     DEPLOYMENTS,
     EXPERIMENTS,
+    REPLICASETS,
     ROLLOUTS,
     SERVICES,
     InvalidError,
@@ -51,6 +52,7 @@ RESOURCES = {
         EXPERIMENTS,
         SERVICES,
         DEPLOYMENTS,
+        REPLICASETS,
     )
 }
 MODELS: dict[str, type[K8sModel]] = {
@@ -215,3 +217,42 @@ async def test_api_server_applies_argos_template_defaults(kube: KubeClient, name
     expected["spec"]["containers"][0]["ports"][0]["protocol"] = "TCP"
     expected["spec"]["containers"][0]["readinessProbe"]["grpc"]["service"] = ""
     assert compute_pod_template_hash(stored.spec.template) == compute_pod_template_hash(expected)
+
+
+PODTEMPLATES = Resource("", "v1", "podtemplates", "PodTemplate")
+
+
+async def test_replica_set_template_equals_server_defaulted_desired_template(kube: KubeClient, namespace: str) -> None:
+    # The adoption fallback: a live ReplicaSet (defaulted by the API server) is
+    # the same template as the rollout's once the desired one is defaulted the
+    # same way, here by a dry-run create of a PodTemplate.
+    desired = yaml.safe_load((MANIFESTS / "bluegreen.yaml").read_text().split("---")[2])["spec"]["template"]
+    live_template = copy.deepcopy(desired)
+    live_template["metadata"]["labels"]["rollouts-pod-template-hash"] = "7c9d8f6b5"
+    replica_set = await kube.create(
+        REPLICASETS,
+        namespace,
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {"name": "billing-7c9d8f6b5"},
+            "spec": {
+                "replicas": 0,
+                "selector": {"matchLabels": live_template["metadata"]["labels"]},
+                "template": live_template,
+            },
+        },
+    )
+    live = replica_set["spec"]["template"]
+    assert live["spec"]["restartPolicy"] == "Always"  # the server defaulted it
+    assert not pod_template_equal_ignore_hash(live, desired)  # so the raw template differs
+    defaulted = await kube.request(
+        "POST",
+        PODTEMPLATES.path(namespace),
+        query=[("dryRun", "All")],
+        body={"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "desired"}, "template": desired},
+    )
+    assert pod_template_equal_ignore_hash(live, defaulted["template"])
+    changed = copy.deepcopy(defaulted["template"])
+    changed["spec"]["containers"][0]["image"] = "registry.invalid/billing:8"
+    assert not pod_template_equal_ignore_hash(live, changed)
