@@ -140,8 +140,8 @@ class World:
         elif isinstance(action, DeleteReplicaSet):
             rs = self.replicasets.pop(action.name)
             assert rs["metadata"]["uid"] == action.uid
-            for pod_name in [n for n, p in self.pods.items() if p["metadata"]["ownerReferences"][0]["uid"] == action.uid]:
-                del self.pods[pod_name]
+            for pod in self._pods_of(rs):
+                del self.pods[pod["metadata"]["name"]]
         elif isinstance(action, PatchServiceSelector):
             svc = self.services[action.service]
             assert svc is not None
@@ -198,7 +198,8 @@ class World:
     def ready(self, limit: int | None = None) -> None:
         """The kubelet: up to `limit` pending pods (oldest first) become Ready."""
         done = 0
-        for pod in sorted(self.pods.values(), key=lambda p: (p["metadata"]["creationTimestamp"], p["metadata"]["name"])):
+        by_age = sorted(self.pods.values(), key=lambda p: (p["metadata"]["creationTimestamp"], p["metadata"]["name"]))
+        for pod in by_age:
             if _ready(pod) or pod["metadata"]["labels"].get(HASH_LABEL) in self.never_ready:
                 continue
             if limit is not None and done >= limit:

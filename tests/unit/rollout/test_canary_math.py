@@ -22,16 +22,21 @@ from rollouts.rollout.canary import (
 
 # (replicas, weight, maxWeight, maxSurge) -> (canary, stable)
 APPROXIMATION_VECTORS = [
-    (0, 0, 100, 0, 0, 0), (0, 50, 100, 0, 0, 0), (0, 100, 100, 0, 0, 0), (0, 0, 100, 1, 0, 0), (0, 50, 100, 1, 0, 0), (0, 100, 100, 1, 0, 0),
-    (1, 0, 100, 0, 0, 1), (1, 1, 100, 0, 0, 1), (1, 49, 100, 0, 0, 1), (1, 50, 100, 0, 1, 0), (1, 99, 100, 0, 1, 0), (1, 100, 100, 0, 1, 0),
-    (1, 0, 100, 1, 0, 1), (1, 1, 100, 1, 1, 1), (1, 49, 100, 1, 1, 1), (1, 50, 100, 1, 1, 1), (1, 99, 100, 1, 1, 1), (1, 100, 100, 1, 1, 0),
-    (2, 0, 100, 0, 0, 2), (2, 1, 100, 0, 1, 1), (2, 50, 100, 0, 1, 1), (2, 99, 100, 0, 1, 1), (2, 100, 100, 0, 2, 0), (2, 0, 100, 1, 0, 2),
-    (2, 1, 100, 1, 1, 2), (2, 50, 100, 1, 1, 1), (2, 99, 100, 1, 2, 1), (2, 100, 100, 1, 2, 0), (3, 10, 100, 0, 1, 2), (3, 25, 100, 0, 1, 2),
-    (3, 33, 100, 0, 1, 2), (3, 34, 100, 0, 1, 2), (3, 49, 100, 0, 1, 2), (3, 50, 100, 0, 2, 1), (3, 10, 100, 1, 1, 3), (3, 25, 100, 1, 1, 3),
-    (3, 33, 100, 1, 1, 2), (3, 34, 100, 1, 1, 2), (3, 49, 100, 1, 2, 2), (3, 50, 100, 1, 2, 2), (10, 0, 100, 1, 0, 10), (10, 1, 100, 0, 1, 9),
-    (10, 14, 100, 0, 1, 9), (10, 15, 100, 0, 2, 8), (10, 16, 100, 0, 2, 8), (10, 99, 100, 0, 9, 1), (10, 100, 100, 1, 10, 0), (10, 0, 100, 1, 0, 10),
-    (10, 1, 100, 1, 1, 10), (10, 18, 100, 1, 2, 9), (10, 19, 100, 1, 2, 9), (10, 20, 100, 1, 2, 8), (10, 23, 100, 1, 2, 8), (10, 24, 100, 1, 3, 8),
-    (10, 25, 100, 1, 3, 8), (10, 99, 100, 1, 10, 1), (10, 100, 100, 1, 10, 0),
+    (0, 0, 100, 0, 0, 0), (0, 50, 100, 0, 0, 0), (0, 100, 100, 0, 0, 0), (0, 0, 100, 1, 0, 0),
+    (0, 50, 100, 1, 0, 0), (0, 100, 100, 1, 0, 0), (1, 0, 100, 0, 0, 1), (1, 1, 100, 0, 0, 1),
+    (1, 49, 100, 0, 0, 1), (1, 50, 100, 0, 1, 0), (1, 99, 100, 0, 1, 0), (1, 100, 100, 0, 1, 0),
+    (1, 0, 100, 1, 0, 1), (1, 1, 100, 1, 1, 1), (1, 49, 100, 1, 1, 1), (1, 50, 100, 1, 1, 1),
+    (1, 99, 100, 1, 1, 1), (1, 100, 100, 1, 1, 0), (2, 0, 100, 0, 0, 2), (2, 1, 100, 0, 1, 1),
+    (2, 50, 100, 0, 1, 1), (2, 99, 100, 0, 1, 1), (2, 100, 100, 0, 2, 0), (2, 0, 100, 1, 0, 2),
+    (2, 1, 100, 1, 1, 2), (2, 50, 100, 1, 1, 1), (2, 99, 100, 1, 2, 1), (2, 100, 100, 1, 2, 0),
+    (3, 10, 100, 0, 1, 2), (3, 25, 100, 0, 1, 2), (3, 33, 100, 0, 1, 2), (3, 34, 100, 0, 1, 2),
+    (3, 49, 100, 0, 1, 2), (3, 50, 100, 0, 2, 1), (3, 10, 100, 1, 1, 3), (3, 25, 100, 1, 1, 3),
+    (3, 33, 100, 1, 1, 2), (3, 34, 100, 1, 1, 2), (3, 49, 100, 1, 2, 2), (3, 50, 100, 1, 2, 2),
+    (10, 0, 100, 1, 0, 10), (10, 1, 100, 0, 1, 9), (10, 14, 100, 0, 1, 9), (10, 15, 100, 0, 2, 8),
+    (10, 16, 100, 0, 2, 8), (10, 99, 100, 0, 9, 1), (10, 100, 100, 1, 10, 0), (10, 0, 100, 1, 0, 10),
+    (10, 1, 100, 1, 1, 10), (10, 18, 100, 1, 2, 9), (10, 19, 100, 1, 2, 9), (10, 20, 100, 1, 2, 8),
+    (10, 23, 100, 1, 2, 8), (10, 24, 100, 1, 3, 8), (10, 25, 100, 1, 3, 8), (10, 99, 100, 1, 10, 1),
+    (10, 100, 100, 1, 10, 0),
 ]  # fmt: skip
 
 
@@ -46,7 +51,8 @@ def test_approximate_weighted_counts(
 # (replicas, setWeight, maxSurge, maxUnavailable, promoteFull, abort,
 #  stable (spec, available), canary (spec, available), older RS (spec, available) | None) -> (canary, stable)
 BASIC_CANARY_VECTORS = [
-    (10, 100, 3, 0, False, False, (7, 8), (6, 3), None, (6, 7)),  # Do not add extra RSs in scaleDownCount when .Spec.Replica < AvailableReplicas
+    # Do not add extra RSs in scaleDownCount when .Spec.Replica < AvailableReplicas
+    (10, 100, 3, 0, False, False, (7, 8), (6, 3), None, (6, 7)),
     (10, 20, 2, 0, False, False, (10, 10), (0, 0), None, (2, 10)),  # Use max surge int to scale up canary
     (10, 20, '20%', 0, False, False, (10, 10), (0, 0), None, (2, 10)),  # Use max surge percentage to scale up canary
     (10, 20, '20%', 0, False, False, (10, 10), (2, 2), None, (2, 8)),  # Scale down extra stable replicas
@@ -60,22 +66,35 @@ BASIC_CANARY_VECTORS = [
     (1, 20, 1, 0, False, False, (1, 1), (0, 0), None, (1, 1)),  # Do not scale canaryRS down to zero on non-zero weight
     (1, 90, 1, 0, False, False, (1, 1), (0, 0), None, (1, 1)),  # Do not scale canaryRS down to zero on non-100 weight
     (1, 49, 0, 1, False, False, (1, 1), (0, 0), None, (0, 1)),  # Scale canaryRS to zero on <50 weight without surge
-    (1, 51, 0, 1, False, False, (1, 1), (0, 0), None, (0, 0)),  # Scale stableRS down to zero on >=50 weight without surge
-    (1, 51, 0, 1, False, False, (0, 0), (0, 0), None, (1, 0)),  # Scale canaryRS to one on >=50 weight without surge and stable replicas
+    # Scale stableRS down to zero on >=50 weight without surge
+    (1, 51, 0, 1, False, False, (1, 1), (0, 0), None, (0, 0)),
+    # Scale canaryRS to one on >=50 weight without surge and stable replicas
+    (1, 51, 0, 1, False, False, (0, 0), (0, 0), None, (1, 0)),
     (10, 30, 1, 0, False, False, (1, 1), (0, 0), (3, 3), (1, 7)),  # Scale up Stable before canaryRS
     (10, 30, 0, 3, False, False, (8, 5), (4, 4), None, (3, 7)),  # Scale down canaryRS and stable
     (10, 100, 1, 0, False, False, (10, 2), (10, 8), None, (9, 2)),  # Scale down stable and canary available
-    (10, 30, 0, 1, False, False, (8, 6), (4, 2), (3, 3), (4, 8)),  # Do not scale down canaryRS or stable when older RS count >= scaleDownCount
-    (10, 5, 0, 1, False, False, (10, 10), (0, 0), None, (0, 9)),  # Do not round past maxSurge with uneven setWeight divisor
-    (10, 5, 0, 1, False, False, (9, 9), (0, 0), None, (1, 9)),  # Do not round past maxSurge with uneven setWeight divisor (part 2)
-    (10, 10, '0%', '0%', False, False, (10, 10), (0, 0), None, (0, 9)),  # Use maxUnavailable of 1 when percentage of maxUnavailable and maxSurge result in 0 replicas
-    (4, 100, 1, 0, False, False, (4, 1), (0, 0), None, (1, 4)),  # honor maxSurge during scale up when stableRS unavailable
-    (3, 99, 0, 2, False, False, (3, 3), (0, 0), None, (0, 1)),  # scale down to maxunavailable without exceeding maxSurge
-    (3, 99, 0, 2, False, False, (1, 1), (0, 0), None, (2, 1)),  # scale down to maxunavailable without exceeding maxSurge (part 2)
-    (4, 100, 1, 0, False, False, (4, 1), (1, 1), None, (1, 3)),  # honor maxUnavailable during scale down stableRS unavailable
-    (4, 0, 1, 0, False, False, (0, 0), (4, 4), None, (4, 1)),  # honor maxUnavailable when aborting or reducing weight part 1
-    (4, 0, 1, 0, False, False, (1, 0), (4, 4), None, (4, 1)),  # honor maxUnavailable when aborting or reducing weight part 2
-    (4, 0, 1, 0, False, False, (1, 1), (4, 4), None, (3, 1)),  # honor maxUnavailable when aborting or reducing weight part 3
+    # Do not scale down canaryRS or stable when older RS count >= scaleDownCount
+    (10, 30, 0, 1, False, False, (8, 6), (4, 2), (3, 3), (4, 8)),
+    # Do not round past maxSurge with uneven setWeight divisor
+    (10, 5, 0, 1, False, False, (10, 10), (0, 0), None, (0, 9)),
+    # Do not round past maxSurge with uneven setWeight divisor (part 2)
+    (10, 5, 0, 1, False, False, (9, 9), (0, 0), None, (1, 9)),
+    # Use maxUnavailable of 1 when percentage of maxUnavailable and maxSurge result in 0 replicas
+    (10, 10, '0%', '0%', False, False, (10, 10), (0, 0), None, (0, 9)),
+    # honor maxSurge during scale up when stableRS unavailable
+    (4, 100, 1, 0, False, False, (4, 1), (0, 0), None, (1, 4)),
+    # scale down to maxunavailable without exceeding maxSurge
+    (3, 99, 0, 2, False, False, (3, 3), (0, 0), None, (0, 1)),
+    # scale down to maxunavailable without exceeding maxSurge (part 2)
+    (3, 99, 0, 2, False, False, (1, 1), (0, 0), None, (2, 1)),
+    # honor maxUnavailable during scale down stableRS unavailable
+    (4, 100, 1, 0, False, False, (4, 1), (1, 1), None, (1, 3)),
+    # honor maxUnavailable when aborting or reducing weight part 1
+    (4, 0, 1, 0, False, False, (0, 0), (4, 4), None, (4, 1)),
+    # honor maxUnavailable when aborting or reducing weight part 2
+    (4, 0, 1, 0, False, False, (1, 0), (4, 4), None, (4, 1)),
+    # honor maxUnavailable when aborting or reducing weight part 3
+    (4, 0, 1, 0, False, False, (1, 1), (4, 4), None, (3, 1)),
     (4, 1, 4, 4, True, False, (4, 4), (0, 0), None, (4, 0)),  # promote full does not consider weight
     (4, 1, 3, 0, True, False, (4, 4), (0, 0), None, (3, 4)),  # promote full still honors maxSurge/maxUnavailable
 ]  # fmt: skip
