@@ -77,6 +77,7 @@ class Informer:
         self.synced = asyncio.Event()
         self.resource_version = ""
         self.relists = 0
+        self.bookmarks = 0
         self._store: dict[str, Object] = {}
         self._indexes: dict[str, dict[str, set[str]]] = {name: defaultdict(set) for name in self.indexers}
         self._handlers: list[Handler] = []
@@ -202,9 +203,13 @@ class Informer:
         self.synced.set()
 
     async def run(self) -> None:
-        """List, then watch forever; cancel the task to stop."""
+        """List, then watch forever; cancel the task to stop.
+
+        Run again after a stop, it resumes watching from the last
+        resourceVersion it saw (relisting only if that is too old by then).
+        """
         backoff = self.min_backoff_seconds
-        need_list = True
+        need_list = not self.synced.is_set()
         loop = asyncio.get_running_loop()
         while True:
             started = loop.time()
@@ -261,6 +266,7 @@ class Informer:
         if resource_version:
             self.resource_version = resource_version
         if event_type == "BOOKMARK":
+            self.bookmarks += 1
             return
         obj.setdefault("apiVersion", self.resource.api_version)
         obj.setdefault("kind", self.resource.kind)
