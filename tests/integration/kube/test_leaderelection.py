@@ -1,0 +1,153 @@
+"""Leader election on a real Lease: one leader, takeover after a crash, release, stepping down."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import pytest
+
+from rollouts.kube.client import LEASES, KubeClient
+from rollouts.kube.leaderelection import LeaderElector
+from tests.waiting import eventually
+
+pytestmark = pytest.mark.integration
+
+TIMINGS = {"lease_duration": 2.0, "renew_deadline": 1.5, "retry_period": 0.2}
+
+
+def elector(client: KubeClient, namespace: str, identity: str, log: list[str]) -> LeaderElector:
+    return LeaderElector(
+        client,
+        namespace=namespace,
+        name="lock",
+        identity=identity,
+        on_started_leading=lambda: log.append(f"{identity} started"),
+        on_stopped_leading=lambda: log.append(f"{identity} stopped"),
+        **TIMINGS,
+    )
+
+
+async def stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _wait_leader(*electors: LeaderElector) -> LeaderElector:
+    done, pending = await asyncio.wait(
+        [asyncio.create_task(e.is_leader.wait()) for e in electors], timeout=15, return_when=asyncio.FIRST_COMPLETED
+    )
+    for task in pending:
+        task.cancel()
+    assert done, "nobody became leader"
+    leaders = [e for e in electors if e.is_leader.is_set()]
+    assert len(leaders) == 1, [e.identity for e in leaders]
+    return leaders[0]
+
+
+async def test_one_leader_and_takeover_within_the_lease_duration_after_a_crash(
+    kube_client: KubeClient, namespace: str
+) -> None:
+    log: list[str] = []
+    a, b = elector(kube_client, namespace, "a", log), elector(kube_client, namespace, "b", log)
+    tasks = {a: asyncio.create_task(a.run()), b: asyncio.create_task(b.run())}
+    try:
+        leader = await _wait_leader(a, b)
+        follower = b if leader is a else a
+        # Over several renew periods, the follower never also leads.
+        for _ in range(10):
+            await asyncio.sleep(0.2)
+            assert not follower.is_leader.is_set()
+        lease = await kube_client.get(LEASES, namespace, "lock")
+        assert lease["spec"]["holderIdentity"] == leader.identity
+        assert lease["spec"]["leaseDurationSeconds"] == 2
+        renewed = lease["spec"]["renewTime"]
+        await asyncio.sleep(0.5)
+        assert (await kube_client.get(LEASES, namespace, "lock"))["spec"]["renewTime"] != renewed, "renewing"
+
+        # A crash: the leader stops renewing and does not release.
+        await stop(tasks[leader])
+        crashed_at = time.monotonic()
+        await asyncio.wait_for(follower.is_leader.wait(), timeout=10)
+        took = time.monotonic() - crashed_at
+        assert took <= TIMINGS["lease_duration"] + 2 * TIMINGS["retry_period"] + 1.0, took
+        assert took >= TIMINGS["lease_duration"] - 0.5, f"took over after {took:.2f}s, before the lease expired"
+        lease = await kube_client.get(LEASES, namespace, "lock")
+        assert lease["spec"]["holderIdentity"] == follower.identity
+        assert lease["spec"]["leaseTransitions"] == 1
+        assert f"{follower.identity} started" in log
+    finally:
+        for task in tasks.values():
+            await stop(task)
+
+
+async def test_release_hands_over_at_once(kube_client: KubeClient, namespace: str) -> None:
+    log: list[str] = []
+    first = elector(kube_client, namespace, "first", log)
+    first_task = asyncio.create_task(first.run())
+    await asyncio.wait_for(first.is_leader.wait(), timeout=10)
+    second = elector(kube_client, namespace, "second", log)
+    second_task = asyncio.create_task(second.run())
+    try:
+        await asyncio.sleep(0.5)
+        assert not second.is_leader.is_set()
+        await stop(first_task)
+        released_at = time.monotonic()
+        await first.release()
+        assert not first.is_leader.is_set()
+        assert log[-1] == "first stopped"
+        await asyncio.wait_for(second.is_leader.wait(), timeout=10)
+        assert time.monotonic() - released_at < TIMINGS["lease_duration"], "no need to wait the lease out"
+    finally:
+        await stop(first_task)
+        await stop(second_task)
+
+
+async def test_a_leader_that_sees_another_holder_steps_down(kube_client: KubeClient, namespace: str) -> None:
+    log: list[str] = []
+    leader = elector(kube_client, namespace, "old", log)
+    task = asyncio.create_task(leader.run())
+    try:
+        await asyncio.wait_for(leader.is_leader.wait(), timeout=10)
+        # Someone else takes the Lease (e.g. after this process was paused past the lease).
+        lease = await kube_client.get(LEASES, namespace, "lock")
+        lease["spec"]["holderIdentity"] = "usurper"
+        lease["spec"]["leaseDurationSeconds"] = 60
+        await kube_client.replace(LEASES, namespace, "lock", lease)
+        await asyncio.wait_for(leader.lost.wait(), timeout=5)
+        assert not leader.is_leader.is_set()
+        assert log == ["old started", "old stopped"]
+        await asyncio.wait_for(task, timeout=1)  # run() returns once leadership is lost
+        await leader.release()
+        assert (await kube_client.get(LEASES, namespace, "lock"))["spec"]["holderIdentity"] == "usurper"
+    finally:
+        await stop(task)
+
+
+async def test_only_one_of_many_candidates_wins_a_fresh_lease(kube_client: KubeClient, namespace: str) -> None:
+    log: list[str] = []
+    candidates = [elector(kube_client, namespace, f"c{i}", log) for i in range(5)]
+    tasks = [asyncio.create_task(c.run()) for c in candidates]
+    try:
+        await eventually(
+            lambda: _count([c for c in candidates if c.is_leader.is_set()]), lambda n: n >= 1, what="a leader"
+        )
+        await asyncio.sleep(1.0)
+        assert sum(c.is_leader.is_set() for c in candidates) == 1
+        assert len([entry for entry in log if entry.endswith("started")]) == 1
+    finally:
+        for task in tasks:
+            await stop(task)
+
+
+def test_timings_must_be_ordered_like_client_go() -> None:
+    with pytest.raises(ValueError, match="lease_duration > renew_deadline"):
+        LeaderElector(None, namespace="n", name="l", identity="i", lease_duration=5, renew_deadline=6)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="identity"):
+        LeaderElector(None, namespace="n", name="l", identity="")  # type: ignore[arg-type]
+
+
+async def _count(items: list[object]) -> int:
+    return len(items)
