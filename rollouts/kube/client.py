@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -162,6 +163,8 @@ PATCH_CONTENT_TYPES = {
 
 async def load_api_client(kubeconfig: str | None = None, context: str | None = None) -> ApiClient:
     """kubeconfig (path, KUBECONFIG, ~/.kube/config) or in-cluster configuration."""
+    if kubeconfig and not await asyncio.to_thread(os.path.isfile, kubeconfig):
+        raise k8s_config.ConfigException(f"kubeconfig {kubeconfig} does not exist")
     configuration = k8s_client.Configuration()
     try:
         await k8s_config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
