@@ -95,3 +95,25 @@ async def test_list_watch_prints_changed_rows(cli: Cli, kube_client: KubeClient,
     assert lines[0].split()[:3] == ["NAME", "STRATEGY", "STATUS"]
     assert lines[1].split()[:5] == ["web", "Canary", "Paused", "1/4", "20"]
     assert lines[2].split()[:5] == ["web", "Canary", "Paused", "2/4", "60"]
+
+
+async def test_get_watch_on_a_terminal_redraws_in_place(
+    cli: Cli, kube_client: KubeClient, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats stdout as a terminal
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TERM", raising=False)
+    await make_rollout(kube_client, namespace, "web", status=PAUSED)
+
+    async def change() -> None:
+        await asyncio.sleep(1.5)
+        await kube_client.patch(ROLLOUTS, namespace, "web", {"status": {"message": "Changed"}}, subresource="status")
+
+    task = asyncio.create_task(change())
+    code, out, _ = await asyncio.to_thread(cli, "get", "rollout", "web", "-w", "--timeout-seconds", "4")
+    await task
+    assert code == 0
+    assert "\x1b[" in out, "coloured and cursor-controlled on a terminal"
+    assert "Changed" in out
+    code, out, _ = await asyncio.to_thread(cli, "get", "rollout", "web", "--no-color")
+    assert code == 0 and "\x1b[3" not in out
