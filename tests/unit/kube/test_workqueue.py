@@ -50,11 +50,11 @@ async def test_add_after_earliest_wins_and_fires_at_due_time() -> None:
     await asyncio.sleep(0.01)
     assert not getter.done()
     clock.now += 0.2
-    queue._wake()  # the fake clock moved; real time would wake it by timeout
+    queue.poke()  # the fake clock moved; real time would wake it by timeout
     assert await asyncio.wait_for(getter, 1) == "a"
     queue.done("a")
     clock.now += 100
-    queue._wake()
+    queue.poke()
     assert len(queue) == 0
     assert queue._promote_due() is None, "superseded timers do not fire again"
     assert len(queue) == 0
@@ -115,3 +115,129 @@ async def test_shutdown_releases_waiting_workers() -> None:
     queue.shutdown()
     with pytest.raises(ShutDownError):
         await asyncio.wait_for(getter, 1)
+
+
+async def test_timed_keys_come_out_in_due_order_with_real_time() -> None:
+    queue = WorkQueue()
+    queue.add_after("late", 0.15)
+    queue.add_after("early", 0.05)
+    queue.add_after("middle", 0.1)
+    started = asyncio.get_running_loop().time()
+    order = []
+    for _ in range(3):
+        key = await asyncio.wait_for(queue.get(), 1)
+        order.append((key, asyncio.get_running_loop().time() - started))
+        queue.done(key)
+    assert [key for key, _ in order] == ["early", "middle", "late"]
+    assert order[0][1] >= 0.045, "not before it is due"
+    assert order[-1][1] < 0.5
+
+
+async def test_a_timed_key_due_while_processing_runs_again_after() -> None:
+    clock = FakeClock()
+    queue = WorkQueue(clock=clock)
+    queue.add("a")
+    assert await queue.get() == "a"
+    queue.add_after("a", 1)
+    clock.now += 2
+    queue.poke()
+    await asyncio.sleep(0)
+    assert len(queue) == 0, "not handed out while still processing"
+    getter = asyncio.create_task(queue.get())
+    await asyncio.sleep(0.01)
+    assert not getter.done()
+    queue.done("a")
+    assert await asyncio.wait_for(getter, 1) == "a"
+
+
+async def test_immediate_add_does_not_cancel_a_later_timer_and_dedups() -> None:
+    clock = FakeClock()
+    queue = WorkQueue(clock=clock)
+    queue.add_after("a", 5)
+    queue.add("a")
+    queue.add("a")
+    assert await queue.get() == "a"
+    queue.done("a")
+    clock.now += 5
+    queue.poke()
+    assert await asyncio.wait_for(queue.get(), 1) == "a", "the timed requeue still fires (level-triggered)"
+
+
+async def test_backoff_is_capped_and_per_key() -> None:
+    clock = FakeClock()
+    queue = WorkQueue(base_delay=0.005, max_delay=1.0, clock=clock)
+    for _ in range(20):
+        queue.add_rate_limited("x")
+    queue.add_rate_limited("y")
+    assert queue.failures("x") == 20
+    assert queue._waiting_until["x"] - clock.now == pytest.approx(0.005), "earliest timer kept"
+    queue.forget("x")
+    queue.add_rate_limited("x")
+    assert queue.failures("x") == 1 and queue.failures("y") == 1
+
+
+async def test_reconcile_requeue_delay_and_forget_on_success() -> None:
+    queue = WorkQueue(base_delay=0.001)
+    calls: list[str] = []
+
+    async def reconcile(key: str) -> float | None:
+        calls.append(key)
+        if len(calls) == 1:
+            raise RuntimeError("first attempt fails")
+        return 0.02 if len(calls) == 2 else None
+
+    task = asyncio.create_task(run_workers(queue, reconcile, workers=1))
+    queue.add("k")
+    for _ in range(100):
+        if len(calls) >= 3:
+            break
+        await asyncio.sleep(0.01)
+    assert calls == ["k", "k", "k"], "error -> backoff retry -> success asking for a requeue -> requeue"
+    assert queue.failures("k") == 0, "a success forgets the failures"
+    queue.shutdown()
+    await asyncio.wait_for(task, 1)
+
+
+async def test_shutdown_drops_pending_work_but_lets_in_flight_finish() -> None:
+    queue = WorkQueue()
+    release = asyncio.Event()
+    finished: list[str] = []
+
+    async def reconcile(key: str) -> float | None:
+        await release.wait()
+        finished.append(key)
+        return None
+
+    task = asyncio.create_task(run_workers(queue, reconcile, workers=1))
+    queue.add("in-flight")
+    await asyncio.sleep(0.01)
+    queue.add("queued")
+    queue.add("in-flight")  # dirty: would run again
+    queue.add_after("timed", 0.01)
+    queue.shutdown()
+    queue.add("after-shutdown")
+    release.set()
+    await asyncio.wait_for(task, 1)
+    assert finished == ["in-flight"]
+
+
+async def test_n_workers_run_distinct_keys_concurrently() -> None:
+    queue = WorkQueue()
+    running = 0
+    peak = 0
+
+    async def reconcile(key: str) -> float | None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        return None
+
+    for index in range(8):
+        queue.add(f"k{index}")
+    task = asyncio.create_task(run_workers(queue, reconcile, workers=4))
+    await asyncio.sleep(0.15)
+    queue.shutdown()
+    await asyncio.wait_for(task, 1)
+    assert peak == 4
