@@ -236,7 +236,8 @@ class World:
             copy.deepcopy(self.ro["metadata"].get("annotations")),
             {n: copy.deepcopy(rs["spec"]) for n, rs in self.replicasets.items()},
             {n: copy.deepcopy(rs["metadata"].get("annotations")) for n, rs in self.replicasets.items()},
-            sorted(self.pods),
+            {n: copy.deepcopy(rs.get("status")) for n, rs in self.replicasets.items()},
+            sorted((name, _ready(pod)) for name, pod in self.pods.items()),
             copy.deepcopy(self.services),
         )
 
