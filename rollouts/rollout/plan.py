@@ -175,10 +175,10 @@ class _Reconcile:
     """One reconcile's working state; `decide()` is its only entry point."""
 
     def __init__(self, observed: Observed, now: datetime) -> None:
-        self.raw = observed.rollout
         self.observed = observed
         self.now = now
-        self.old: dict[str, Any] = copy.deepcopy(observed.rollout.get("status") or {})
+        self.old: dict[str, Any] = _sanitized_status(observed.rollout.get("status"))
+        self.raw = {**observed.rollout, "status": self.old}
         # Argo updates c.rollout.Status in place at a few points (FoundNewReplicaSet); `base` is that copy.
         self.base: dict[str, Any] = copy.deepcopy(self.old)
         self.base_written = False
@@ -202,7 +202,7 @@ class _Reconcile:
             actions=self.actions,
             status=status,
             requeue_after=self.requeue,
-            status_changed=status != (self.raw.get("status") or {}),
+            status_changed=status != (self.observed.rollout.get("status") or {}),
         )
 
     # ------------------------------------------------------------------ entry
@@ -894,7 +894,7 @@ class _Reconcile:
                 status.pop(key, None)
         if not status.get("message"):
             status.pop("message", None)
-        changed = status != (self.raw.get("status") or {})
+        changed = status != (self.observed.rollout.get("status") or {})
         if changed:
             self._state_change_events(status)
         else:
@@ -1083,7 +1083,8 @@ class _Reconcile:
         if last is None:
             return
         after = (last + timedelta(seconds=self._deadline_seconds()) - self.now).total_seconds()
-        self.requeue_in(0.0 if after < 1 else after + 1)
+        # Argo requeues at once under a second; a second later costs nothing and avoids a hot loop.
+        self.requeue_in(1.0 if after < 1 else after + 1)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -1092,6 +1093,61 @@ class _Reconcile:
 def canary_math_fully_promoted(status: dict[str, Any]) -> bool:
     """Argo's IsFullyPromoted (canary): the current pod hash is the stable one."""
     return cond.rollout_completed(status)
+
+
+_STATUS_TYPES: dict[str, type | tuple[type, ...]] = {
+    "abort": bool,
+    "abortedAt": str,
+    "controllerPause": bool,
+    "promoteFull": bool,
+    "currentPodHash": str,
+    "currentStepHash": str,
+    "currentStepIndex": int,
+    "collisionCount": int,
+    "observedGeneration": str,
+    "stableRS": str,
+    "restartedAt": str,
+    "phase": str,
+    "message": str,
+    "selector": str,
+    "canary": dict,
+    "blueGreen": dict,
+    "workloadObservedGeneration": str,
+    "replicas": int,
+    "updatedReplicas": int,
+    "readyReplicas": int,
+    "availableReplicas": int,
+    "HPAReplicas": int,
+}
+
+
+def _sanitized_status(raw: Any) -> dict[str, Any]:
+    """The observed status with malformed fields dropped: a corrupt status must not stop a rollout.
+
+    Only we (or Argo) write it, but a hand edit or a foreign writer may not;
+    what we cannot read we recompute, as if it were absent.
+    """
+    if not isinstance(raw, dict):
+        return {}
+    status: dict[str, Any] = {}
+    for key, value in raw.items():
+        wanted = _STATUS_TYPES.get(key)
+        if wanted is not None:
+            if isinstance(value, wanted) and not (wanted is int and isinstance(value, bool)):
+                status[key] = copy.deepcopy(value)
+        elif key in ("conditions", "pauseConditions"):
+            if isinstance(value, list):
+                items = [
+                    dict(item) for item in value if isinstance(item, dict) and isinstance(item.get(_ITEM_KEY[key]), str)
+                ]
+                if items:
+                    status[key] = items
+        else:
+            status[key] = copy.deepcopy(value)
+    return status
+
+
+_ITEM_KEY = {"conditions": "type", "pauseConditions": "reason"}
 
 
 def _int_or(value: Any, default: int) -> int:

@@ -193,3 +193,55 @@ def test_the_same_observed_state_always_yields_the_same_plan(
     second = decide(copy.deepcopy(observed), world.now)
     assert first == second
     assert first.all_actions() == second.all_actions()
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 200) | st.sampled_from(["", "25%", "abc", "10s", "-1", "1h"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "setWeight", "pause"]), inner),
+    max_leaves=6,
+)
+FIELDS = st.sampled_from(
+    [
+        ("spec", "replicas"),
+        ("spec", "paused"),
+        ("spec", "restartAt"),
+        ("spec", "progressDeadlineSeconds"),
+        ("spec", "revisionHistoryLimit"),
+        ("spec", "template"),
+        ("spec", "selector"),
+        ("spec", "strategy"),
+        ("canary", "steps"),
+        ("canary", "maxSurge"),
+        ("canary", "maxUnavailable"),
+        ("canary", "canaryMetadata"),
+        ("status", "currentStepIndex"),
+        ("status", "pauseConditions"),
+        ("status", "stableRS"),
+        ("status", "abort"),
+        ("status", "conditions"),
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(changes=st.lists(st.tuples(FIELDS, JSON), min_size=1, max_size=3))
+def test_bad_input_never_crashes_decide(changes: list[tuple[tuple[str, str], Any]]) -> None:
+    checked = healthy_world(3, "25%", "25%", [{"setWeight": 50}, {"pause": {"duration": 5}}])
+    world = checked.world
+    world.set_image("app:v2")
+    world.reconcile()
+    for (block, key), value in changes:
+        if block == "canary":
+            canary = (
+                (world.ro["spec"].get("strategy") or {}).get("canary")
+                if isinstance(world.ro["spec"].get("strategy"), dict)
+                else None
+            )
+            if isinstance(canary, dict):
+                canary[key] = value
+        else:
+            world.ro.setdefault(block, {})[key] = value
+    plan = decide(world.observed(), world.now)  # must not raise
+    assert plan.status.get("phase") in (None, "Healthy", "Progressing", "Paused", "Degraded")
+    if plan.status.get("phase") == "Degraded" and "InvalidSpec" in plan.status.get("message", ""):
+        assert all(type(action).__name__ == "RecordEvent" for action in plan.actions)
