@@ -587,3 +587,66 @@ def test_all_actions_lists_the_status_write_and_requeue_last() -> None:
     listed = plan.all_actions()
     assert isinstance(listed[-1], UpdateStatus)
     assert listed[:-1] == plan.actions
+
+
+# --------------------------------------------------------------------------- cases from Argo's controller tests
+
+
+def test_scaling_while_paused_resizes_stable_first_then_canary() -> None:
+    world = deployed(steps=[{"setWeight": 20}, {"pause": {}}], maxSurge=1, maxUnavailable=0)
+    stable = world.status["stableRS"]
+    world.set_image("app:v2")
+    world.run()
+    canary = world.status["currentPodHash"]
+    assert world.counts() == {stable: 4, canary: 1}
+    assert world.status["phase"] == "Paused"
+    world.set_spec(replicas=10)
+    plan = world.reconcile()
+    assert [(a.name, a.replicas) for a in plan.actions if isinstance(a, ScaleReplicaSet)] == [(f"app-{stable}", 8)]
+    world.settle()
+    plan = world.reconcile()
+    assert [(a.name, a.replicas) for a in plan.actions if isinstance(a, ScaleReplicaSet)] == [(f"app-{canary}", 2)]
+    world.run()
+    assert world.counts() == {stable: 8, canary: 2}
+    assert world.status["phase"] == "Paused" and world.status["currentStepIndex"] == 1
+
+
+def test_user_pause_during_a_timed_pause_holds_it() -> None:
+    world = deployed(steps=[{"setWeight": 20}, {"pause": {"duration": "10s"}}])
+    world.set_image("app:v2")
+    world.run()
+    assert world.status["currentStepIndex"] == 1
+    world.set_spec(paused=True)
+    world.tick(60)
+    world.run()
+    assert world.status["currentStepIndex"] == 1
+    assert world.status["message"] == "manually paused"
+    world.set_spec(paused=False)
+    world.run()
+    assert world.status["phase"] == "Healthy"
+
+
+def test_abort_of_a_fully_promoted_rollout_is_dropped() -> None:
+    world = deployed(steps=STEPS)
+    world.patch_status(abort=True, abortedAt="2026-01-01T11:00:00Z")
+    world.run()
+    assert "abort" not in world.status and "abortedAt" not in world.status
+    assert world.status["phase"] == "Healthy"
+    assert not world.events("RolloutAborted")
+
+
+def test_abort_scales_the_stable_back_within_max_surge() -> None:
+    world = deployed(replicas=10, steps=[{"setWeight": 10}, {"pause": {}}], maxSurge=1, maxUnavailable=0)
+    stable = world.status["stableRS"]
+    world.set_image("app:v2")
+    world.run()
+    canary = world.status["currentPodHash"]
+    assert world.counts() == {stable: 9, canary: 1}
+    world.patch_status(abort=True)
+    plan = world.reconcile()
+    assert [(a.name, a.replicas) for a in plan.actions if isinstance(a, ScaleReplicaSet)] == [(f"app-{stable}", 10)]
+    assert world.status["currentStepIndex"] == 0
+    assert world.status["message"] == "RolloutAborted: Rollout aborted update to revision 2"
+    world.settle()
+    world.run()
+    assert world.counts() == {stable: 10, canary: 0}
