@@ -88,12 +88,15 @@ class Observed:
     `services` maps every Service the strategy names to the live object, or
     None when it does not exist. `pods` are the pods of the rollout's
     ReplicaSets; None means "not observed" (restart and pod metadata then wait).
+    `analysis_runs` are the AnalysisRuns the rollout owns (read by the analysis
+    hook once the analysis issue lands; unused until then).
     """
 
     rollout: dict[str, Any]
     replicasets: list[RS]
     services: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     pods: list[dict[str, Any]] | None = None
+    analysis_runs: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -567,7 +570,14 @@ class _Reconcile:
         self.event(cond.SWITCH_SERVICE_REASON, cond.SWITCH_SERVICE_MESSAGE.format(name, current, desired))
 
     def _reconcile_analysis(self) -> None:
-        """Hook for the analysis issue (AnalysisRun creation, status, Inconclusive pause, abort on failure)."""
+        """Hook for the analysis issue, at Argo's place in the reconcile (reconcileAnalysisRuns).
+
+        It will read `self.observed.analysis_runs`, emit CreateAnalysisRun /
+        TerminateAnalysisRun, write status.canary.current*AnalysisRunStatus, add
+        the InconclusiveAnalysisRun pause (`self.pause.add_reasons`, which
+        makes the reconcile stop before scaling, as in Argo) or abort on a
+        Failed/Error run (`self.pause.add_abort` + `abort_message`).
+        """
 
     # ------------------------------------------------------------------ scaling
 
