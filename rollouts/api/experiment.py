@@ -13,7 +13,7 @@ from rollouts.api.constants import (
     DEFAULT_SCALE_DOWN_DELAY_SECONDS,
     EXPERIMENT_KIND,
 )
-from rollouts.api.rollout import AnalysisRunArgument, DryRun, MeasurementRetention, TemplateService
+from rollouts.api.rollout import AnalysisRunArgument, AnalysisRunMetadata, DryRun, MeasurementRetention, TemplateService
 
 
 class TemplateSpec(K8sModel):
@@ -42,6 +42,7 @@ class ExperimentSpec(K8sModel):
     scale_down_delay_seconds: int | None = None
     dry_run: list[DryRun] | None = None
     measurement_retention: list[MeasurementRetention] | None = None
+    analysis_run_metadata: AnalysisRunMetadata | None = None
 
     def effective_progress_deadline_seconds(self) -> int:
         if self.progress_deadline_seconds is None:

@@ -216,10 +216,27 @@ class ReplicaProgressThreshold(K8sModel):
 
 
 class RolloutTrafficRouting(K8sModel):
-    """Provider blocks (istio, nginx, alb, smi, ...) are kept as they come."""
+    """Provider blocks (istio, nginx, alb, smi, ...) are kept as plain dicts until a router reads them."""
 
-    max_traffic_weight: int | None = None
+    istio: dict[str, Any] | None = None
+    nginx: dict[str, Any] | None = None
+    alb: dict[str, Any] | None = None
+    smi: dict[str, Any] | None = None
+    ambassador: dict[str, Any] | None = None
+    app_mesh: dict[str, Any] | None = None
+    traefik: dict[str, Any] | None = None
     managed_routes: list[dict[str, Any]] | None = None
+    apisix: dict[str, Any] | None = None
+    plugins: dict[str, Any] | None = None
+    max_traffic_weight: int | None = None
+
+    def providers(self) -> list[str]:
+        """The traffic providers configured (their JSON names; "plugins" for plugin routers)."""
+        names = ("istio", "nginx", "alb", "smi", "ambassador", "appMesh", "traefik", "apisix")
+        found = [name for name in names if self.to_dict().get(name) is not None]
+        if self.plugins:
+            found.append("plugins")
+        return found
 
 
 class CanaryStrategy(K8sModel):
@@ -422,6 +439,27 @@ class BlueGreenStatus(K8sModel):
     post_promotion_analysis_run_status: RolloutAnalysisRunStatus | None = None
 
 
+class AwsResourceRef(K8sModel):
+    name: str = ""
+    arn: str = ""
+    full_name: str | None = None
+
+
+class ALBStatus(K8sModel):
+    load_balancer: AwsResourceRef | None = None
+    canary_target_group: AwsResourceRef | None = None
+    stable_target_group: AwsResourceRef | None = None
+    ingress: str | None = None
+
+
+class RolloutDurationStatus(K8sModel):
+    rollout_started_at: str | None = None
+    manual_pause_started_at: str | None = None
+    total_manual_pause_duration_seconds: int | None = None
+    finished_at: str | None = None
+    completion_status: str | None = None  # Promoted | FastPromoted | Aborted | ...
+
+
 class RolloutStatus(K8sModel):
     abort: bool | None = None
     pause_conditions: list[PauseCondition] | None = None
@@ -447,6 +485,9 @@ class RolloutStatus(K8sModel):
     phase: str | None = None
     message: str | None = None
     workload_observed_generation: str | None = None
+    alb: ALBStatus | None = None
+    albs: list[ALBStatus] | None = None
+    duration: RolloutDurationStatus | None = None
 
     def condition(self, condition_type: str) -> RolloutCondition | None:
         for condition in self.conditions or []:

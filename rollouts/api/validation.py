@@ -232,17 +232,17 @@ def _validate_blue_green(rollout: Rollout, blue_green: BlueGreenStrategy, errors
 
 
 def _provider(routing: RolloutTrafficRouting | None, name: str) -> dict[str, Any] | None:
-    """A provider block (istio, nginx, alb, ...) of trafficRouting; kept as an extra field."""
+    """A provider block (istio, nginx, alb, ...) of trafficRouting, by its JSON name."""
     if routing is None:
         return None
-    value = (routing.model_extra or {}).get(name)
+    value = routing.to_dict().get(name)
     if value is None:
         return None
     return value if isinstance(value, dict) else {}
 
 
 def _has_plugins(routing: RolloutTrafficRouting | None) -> bool:
-    return routing is not None and bool((routing.model_extra or {}).get("plugins"))
+    return routing is not None and bool(routing.plugins)
 
 
 def _requires_canary_and_stable_services(canary: CanaryStrategy) -> bool:

@@ -74,7 +74,9 @@ def test_typed_access_to_canary_fields() -> None:
     assert args["hash"].value_from.pod_template_hash_value == "Latest"
     assert args["team"].value_from is not None and args["team"].value_from.field_ref is not None
     assert args["team"].value_from.field_ref.field_path == "metadata.labels['team']"
-    assert (canary.traffic_routing.model_extra or {})["istio"]["virtualService"]["name"] == "checkout"
+    assert canary.traffic_routing.istio is not None
+    assert canary.traffic_routing.istio["virtualService"]["name"] == "checkout"
+    assert canary.traffic_routing.providers() == ["istio"]
     steps = canary.effective_steps()
     assert [step.kinds() for step in steps[:4]] == [
         ["setCanaryScale"],
