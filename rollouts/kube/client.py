@@ -510,17 +510,21 @@ class KubeClient:
         async with response:
             if not 200 <= response.status < 300:
                 raise _error(response.status, await response.read(), f"WATCH {resource.plural}")
-            buffer = b""
+            buffer = bytearray()
             try:
                 async for chunk in response.content.iter_any():
+                    searched = len(buffer)  # earlier bytes hold no newline
                     buffer += chunk
-                    if b"\n" not in chunk:
-                        continue
-                    *lines, buffer = buffer.split(b"\n")
-                    for line in lines:
+                    end = buffer.find(b"\n", searched)
+                    start = 0
+                    while end != -1:
+                        line = bytes(buffer[start:end])
                         if line.strip():
                             yield orjson.loads(line)
+                        start = end + 1
+                        end = buffer.find(b"\n", start)
+                    del buffer[:start]
             except (aiohttp.ClientError, TimeoutError) as error:
                 raise UnreachableError(f"watch {resource.plural}: {error or type(error).__name__}") from error
             if buffer.strip():
-                yield orjson.loads(buffer)
+                yield orjson.loads(bytes(buffer))
