@@ -188,14 +188,39 @@ def resolve_fenceposts(
     return surge, min(unavailable, replicas)
 
 
-def at_desired_counts(*, counts: CanaryCounts, new_rs: RS | None, stable_rs: RS | None, other_rss: list[RS]) -> bool:
+def progress_threshold_met(
+    *, threshold_type: str | None, threshold_value: int | None, rs: RS | None, desired: int
+) -> bool:
+    """Argo's ReplicaProgressThresholdMet: all desired pods available, or the spec's replicaProgressThreshold."""
+    if threshold_type is None or threshold_value is None or rs is None or threshold_value < 0:
+        return rs is not None and spec_replicas(rs) == desired and available_replicas(rs) == desired
+    if threshold_type == "Percent":
+        if desired == 0:
+            return True
+        current = available_replicas(rs) / desired * 100
+        return current >= threshold_value or abs(current - threshold_value) <= 1e-10
+    return available_replicas(rs) >= threshold_value
+
+
+def at_desired_counts(
+    *,
+    counts: CanaryCounts,
+    new_rs: RS | None,
+    stable_rs: RS | None,
+    other_rss: list[RS],
+    threshold_type: str | None = None,
+    threshold_value: int | None = None,
+) -> bool:
     """Argo's AtDesiredReplicaCountsForCanary without traffic routing.
 
     `counts` is this reconcile's CalculateReplicaCountsForBasicCanary result:
-    every desired canary pod exists and is available, the stable RS has
-    exactly its share created, and no other RS has an available pod left.
+    the desired canary pods are available (or replicaProgressThreshold of
+    them), the stable RS has exactly its share created, and no other RS has an
+    available pod left.
     """
-    if new_rs is None or spec_replicas(new_rs) != counts.new or available_replicas(new_rs) != counts.new:
+    if not progress_threshold_met(
+        threshold_type=threshold_type, threshold_value=threshold_value, rs=new_rs, desired=counts.new
+    ):
         return False
     if stable_rs is None or spec_replicas(stable_rs) != counts.stable or status_replicas(stable_rs) != counts.stable:
         return False

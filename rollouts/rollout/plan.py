@@ -716,8 +716,14 @@ class _Reconcile:
                 return self.now >= started + timedelta(seconds=duration)
             return False
         if step.set_canary_scale is not None or step.set_weight is not None:
+            threshold = self.strategy.replica_progress_threshold
             return canary_math.at_desired_counts(
-                counts=self._counts(), new_rs=self.new_rs, stable_rs=self.stable_rs, other_rss=self.other_rss
+                counts=self._counts(),
+                new_rs=self.new_rs,
+                stable_rs=self.stable_rs,
+                other_rss=self.other_rss,
+                threshold_type=threshold.type if threshold else None,
+                threshold_value=threshold.value if threshold else None,
             )
         if step.experiment is not None or step.analysis is not None:
             return self._analysis_step_completed(step)
@@ -769,7 +775,16 @@ class _Reconcile:
             return "Initial deploy"
         if self.pause.is_aborted():
             return ""
-        if self.new_rs is None or rsutil.available_replicas(self.new_rs) < self.replicas:
+        threshold = self.strategy.replica_progress_threshold
+        if self.new_rs is None or (
+            rsutil.available_replicas(self.new_rs) < self.replicas
+            and not canary_math.progress_threshold_met(
+                threshold_type=threshold.type if threshold else None,
+                threshold_value=threshold.value if threshold else None,
+                rs=self.new_rs,
+                desired=self.replicas,
+            )
+        ):
             return ""
         if self.old.get("promoteFull"):
             return "Full promotion requested"

@@ -16,6 +16,7 @@ from rollouts.rollout.canary import (
     approximate_weighted_counts,
     at_desired_counts,
     basic_canary_counts,
+    progress_threshold_met,
     resolve_fenceposts,
     scale_down_other_targets,
 )
@@ -196,3 +197,26 @@ def test_other_replicasets_lose_unhealthy_pods_first_then_newest_revision_first(
         other_rss=other, all_rss=[*other, rs("v3", 8, 8)], replicas=10, max_unavailable=2
     )
     assert targets == {"v2": 0, "v1": 0}
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "available", "desired", "met"),
+    [
+        ("Percent", 90, 9, 10, True),
+        ("Pod", 9, 9, 10, True),
+        ("Percent", 90, 8, 10, False),
+        ("Pod", 8, 7, 10, False),
+        ("Pod", -100, 10, 10, True),  # a negative threshold means every desired pod
+        (None, None, 10, 10, True),
+        (None, None, 9, 10, False),
+        ("Percent", 100, 100, 10, True),
+        ("Percent", 90, 0, 0, True),
+    ],
+)
+def test_replica_progress_threshold(
+    kind: str | None, value: int | None, available: int, desired: int, met: bool
+) -> None:
+    replica_set = rs("new", desired, available)
+    got = progress_threshold_met(threshold_type=kind, threshold_value=value, rs=replica_set, desired=desired)
+    assert got is met
+    assert not progress_threshold_met(threshold_type="Pod", threshold_value=5, rs=None, desired=10)
