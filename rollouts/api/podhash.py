@@ -17,6 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from rollouts.api.common import InvalidValueError
 from rollouts.api.constants import POD_TEMPLATE_HASH_LABEL
 from rollouts.api.quantity import QuantityError, canonical_quantity
 
@@ -103,42 +104,69 @@ _ZERO_JSON = {
 }
 
 
-def _encode(value: Any, type_ref: dict[str, Any]) -> str:
+class TemplateTypeError(InvalidValueError):
+    """A pod template value of the wrong JSON type (Go's json.Unmarshal would refuse it)."""
+
+
+_EXPECTED: dict[str, tuple[tuple[type, ...], str]] = {
+    "struct": ((dict,), "an object"),
+    "map": ((dict,), "an object"),
+    "slice": ((list,), "a list"),
+    "string": ((str,), "a string"),
+    "bool": ((bool,), "a boolean"),
+    "int": ((int,), "an integer"),
+    "float": ((int, float), "a number"),
+    "quantity": ((str, int, float), "a quantity"),
+    "intorstring": ((int, str), "an integer or a string"),
+    "time": ((str,), "a timestamp string"),
+}
+
+
+def _check(value: Any, kind: str, path: str) -> None:
+    expected = _EXPECTED.get(kind)
+    if expected is None:
+        return
+    types, what = expected
+    wrong_bool = isinstance(value, bool) and bool not in types
+    if wrong_bool or not isinstance(value, types):
+        raise TemplateTypeError(f"{path}: expected {what}, got {value!r}")
+
+
+def _encode(value: Any, type_ref: dict[str, Any], path: str) -> str:
     kind = type_ref["kind"]
     if value is None:
         if kind == "struct":
-            return _encode_struct({}, type_ref["ref"])
+            return _encode_struct({}, type_ref["ref"], path)
         return _ZERO_JSON.get(kind, "null")
     if kind == "ptr":
-        return _encode(value, type_ref["elem"])
+        return _encode(value, type_ref["elem"], path)
+    _check(value, kind, path)
     if kind == "struct":
-        return _encode_struct(value, type_ref["ref"])
+        return _encode_struct(value, type_ref["ref"], path)
     if kind == "slice":
-        return "[" + ",".join(_encode(item, type_ref["elem"]) for item in value) + "]"
+        return "[" + ",".join(_encode(item, type_ref["elem"], f"{path}[{i}]") for i, item in enumerate(value)) + "]"
     if kind == "map":
-        items = sorted(value.items())
-        return "{" + ",".join(f"{_go_string(str(k))}:{_encode(v, type_ref['elem'])}" for k, v in items) + "}"
-    if kind == "string":
-        return _go_string(str(value))
+        items = sorted((str(k), v) for k, v in value.items())
+        return "{" + ",".join(f"{_go_string(k)}:{_encode(v, type_ref['elem'], f'{path}.{k}')}" for k, v in items) + "}"
+    if kind in ("string", "time"):
+        return _go_string(value)
     if kind == "bool":
         return "true" if value else "false"
     if kind == "int":
-        return str(int(value))
+        return str(value)
     if kind == "float":
         return json.dumps(value)
     if kind == "quantity":
         try:
             return _go_string(canonical_quantity(str(value)))
-        except QuantityError:
-            return _go_string(str(value))
+        except QuantityError as error:
+            raise TemplateTypeError(f"{path}: {error}") from error
     if kind == "intorstring":
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else _go_string(str(value))
-    if kind == "time":
-        return _go_string(str(value))
+        return str(value) if isinstance(value, int) else _go_string(value)
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
-def _encode_struct(value: dict[str, Any], ref: str) -> str:
+def _encode_struct(value: dict[str, Any], ref: str, path: str) -> str:
     fields = _layout()["structs"][ref]
     if fields is None:  # raw JSON types (FieldsV1): Go writes the bytes as given
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
@@ -149,6 +177,9 @@ def _encode_struct(value: dict[str, Any], ref: str) -> str:
         item = value.get(name)
         base_kind = type_ref["kind"]
         zero_kind = type_ref["elem"]["kind"] if base_kind == "ptr" else base_kind
+        field_path = f"{path}.{name}"
+        if item is not None:
+            _check(item, zero_kind, field_path)
         if field.get("omitzero") and _is_zero(item, zero_kind):
             continue
         if field["omitempty"]:
@@ -157,14 +188,19 @@ def _encode_struct(value: dict[str, Any], ref: str) -> str:
                     continue
             elif _is_empty(item, base_kind):
                 continue
-        parts.append(f"{_go_string(name)}:{_encode(item, type_ref)}")
+        parts.append(f"{_go_string(name)}:{_encode(item, type_ref, field_path)}")
     return "{" + ",".join(parts) + "}"
 
 
-def go_json_pod_template(template: dict[str, Any]) -> bytes:
-    """Go's json.Marshal of a corev1.PodTemplateSpec given as a dict."""
+def go_json_pod_template(template: dict[str, Any], *, path: str = "spec.template") -> bytes:
+    """Go's json.Marshal of a corev1.PodTemplateSpec given as a dict.
+
+    Raises TemplateTypeError (an InvalidValueError) naming the field, under
+    `path`, when a value has a type Go's json.Unmarshal would refuse.
+    """
     layout = _layout()
-    return _encode_struct(template or {}, layout["root"]).encode()
+    _check(template if template is not None else {}, "struct", path)
+    return _encode_struct(template or {}, layout["root"], path).encode()
 
 
 def compute_pod_template_hash(template: dict[str, Any], collision_count: int | None = None) -> str:

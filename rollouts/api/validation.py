@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rollouts.api.common import InvalidValueError, LabelSelector, parse_duration, scaled_value
+from rollouts.api.podhash import TemplateTypeError, go_json_pod_template
 from rollouts.api.rollout import (
     AnalysisRunArgument,
     AntiAffinity,
@@ -182,6 +183,12 @@ def _validate_template(template: dict[str, Any], selector: LabelSelector | None,
     labels = metadata.get("labels") or {}
     if selector is not None and not selector_matches(selector, labels):
         errors.append(FieldError("spec.template.metadata.labels", SELECTOR_DOES_NOT_MATCH))
+    try:
+        go_json_pod_template(template)
+    except TemplateTypeError as error:
+        path, _, message = str(error).partition(": ")
+        errors.append(FieldError(path, message))
+        return
     pod_spec = template.get("spec") or {}
     containers = pod_spec.get("containers") or []
     if not containers:

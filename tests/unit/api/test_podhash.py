@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from rollouts.api.common import InvalidValueError
 from rollouts.api.podhash import (
+    TemplateTypeError,
     compute_pod_template_hash,
     fnv32a,
     go_json_pod_template,
@@ -194,3 +196,22 @@ def test_template_equality_ignores_the_hash_label_and_service_account() -> None:
 def test_template_equality_with_only_the_hash_label() -> None:
     live = {"metadata": {"labels": {"rollouts-pod-template-hash": "abc"}}, "spec": {"containers": [{"name": "a"}]}}
     assert pod_template_equal_ignore_hash(live, {"spec": {"containers": [{"name": "a"}]}})
+
+
+@pytest.mark.parametrize(
+    ("template", "path"),
+    [
+        ({"spec": {"containers": [{"name": 5}]}}, "spec.template.spec.containers[0].name"),
+        ({"spec": {"containers": {"name": "a"}}}, "spec.template.spec.containers"),
+        ({"spec": {"hostNetwork": "yes"}}, "spec.template.spec.hostNetwork"),
+        ({"spec": {"terminationGracePeriodSeconds": True}}, "spec.template.spec.terminationGracePeriodSeconds"),
+        ({"metadata": {"labels": {"a": 1}}}, "spec.template.metadata.labels.a"),
+        ({"spec": {"overhead": {"cpu": "1 core"}}}, "spec.template.spec.overhead.cpu"),
+        ("not a template", "spec.template"),
+    ],
+)
+def test_wrong_types_raise_an_error_naming_the_field(template: Any, path: str) -> None:
+    with pytest.raises(TemplateTypeError) as caught:
+        compute_pod_template_hash(template)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert isinstance(caught.value, InvalidValueError)

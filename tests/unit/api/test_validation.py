@@ -164,6 +164,26 @@ INVALID = [
         "spec.template",
         "must be empty",
     ),
+    (
+        _with_spec(
+            template={
+                **TEMPLATE,
+                "spec": {"containers": [{"name": "a", "image": "b", "ports": [{"containerPort": "http"}]}]},
+            }
+        ),
+        "spec.template.spec.containers[0].ports[0].containerPort",
+        "expected an integer",
+    ),
+    (
+        _with_spec(
+            template={
+                **TEMPLATE,
+                "spec": {"containers": [{"name": "a", "image": "b", "resources": {"limits": {"cpu": "lots"}}}]},
+            }
+        ),
+        "spec.template.spec.containers[0].resources.limits.cpu",
+        "quantities must match",
+    ),
     (_with_spec(minReadySeconds=600), "spec.progressDeadlineSeconds", "greater than minReadySeconds"),
     (_with_spec(revisionHistoryLimit=-2), "spec.revisionHistoryLimit", "greater than or equal to 0"),
     (canary(steps=[{"setWeight": 120}]), "spec.strategy.canary.steps[0].setWeight", "between 0 and 100"),
