@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,6 +34,7 @@ from prometheus_client.registry import Collector
 
 from rollouts import __version__
 from rollouts.kube.client import RequestInfo
+from rollouts.kube.workqueue import WorkQueue
 
 REGISTRY = CollectorRegistry()
 _NAMESPACE_NAME = ["namespace", "name"]
@@ -67,6 +69,60 @@ K8S_REQUESTS = Counter(
     ["kind", "namespace", "name", "verb", "status_code"],
     registry=REGISTRY,
 )
+
+
+# client-go's workqueue metrics (Argo exports them through component-base).
+_QUEUE_BUCKETS = tuple(10.0**exponent for exponent in range(-8, 2))
+WORKQUEUE_ADDS = Counter(
+    "workqueue_adds_total", "Total number of adds handled by workqueue", ["name"], registry=REGISTRY
+)
+WORKQUEUE_RETRIES = Counter(
+    "workqueue_retries_total", "Total number of retries handled by workqueue", ["name"], registry=REGISTRY
+)
+WORKQUEUE_QUEUE_DURATION = Histogram(
+    "workqueue_queue_duration_seconds",
+    "How long in seconds an item stays in workqueue before being requested.",
+    ["name"],
+    buckets=_QUEUE_BUCKETS,
+    registry=REGISTRY,
+)
+WORKQUEUE_WORK_DURATION = Histogram(
+    "workqueue_work_duration_seconds",
+    "How long in seconds processing an item from workqueue takes.",
+    ["name"],
+    buckets=_QUEUE_BUCKETS,
+    registry=REGISTRY,
+)
+
+
+class _QueueObserver:
+    def __init__(self, name: str) -> None:
+        self._adds = WORKQUEUE_ADDS.labels(name)
+        self._retries = WORKQUEUE_RETRIES.labels(name)
+        self._queued = WORKQUEUE_QUEUE_DURATION.labels(name)
+        self._worked = WORKQUEUE_WORK_DURATION.labels(name)
+
+    def added(self) -> None:
+        self._adds.inc()
+
+    def retried(self) -> None:
+        self._retries.inc()
+
+    def dequeued(self, waited: float) -> None:
+        self._queued.observe(waited)
+
+    def finished(self, worked: float) -> None:
+        self._worked.observe(worked)
+
+
+_queues: weakref.WeakSet[WorkQueue] = weakref.WeakSet()
+
+
+def instrumented_queue(name: str) -> WorkQueue:
+    """A WorkQueue whose activity feeds the workqueue_* metrics under `name` (Argo: Rollouts, AnalysisRuns...)."""
+    queue = WorkQueue(name=name, observer=_QueueObserver(name))
+    _queues.add(queue)
+    return queue
 
 
 def count_request(info: RequestInfo) -> None:
@@ -312,6 +368,27 @@ class _InfoCollector(Collector):
                         _is(metric["phase"], candidate),
                     )
         yield from (run_info, run_phase, metric_type, metric_phase)
+
+        depth = GaugeMetricFamily("workqueue_depth", "Current depth of workqueue", labels=["name"])
+        unfinished = GaugeMetricFamily(
+            "workqueue_unfinished_work_seconds",
+            "How many seconds of work has done that is in progress and hasn't been observed by work_duration. "
+            "Large values indicate stuck threads. One can deduce the number of stuck threads by observing the "
+            "rate at which this increases.",
+            labels=["name"],
+        )
+        longest = GaugeMetricFamily(
+            "workqueue_longest_running_processor_seconds",
+            "How many seconds has the longest running processor for workqueue been running.",
+            labels=["name"],
+        )
+        for queue in sorted(_queues, key=lambda q: q.name):
+            now = queue.now()
+            running = [now - started for started in list(queue.processing_since.values())]
+            depth.add_metric([queue.name], float(len(queue)))
+            unfinished.add_metric([queue.name], sum(running))
+            longest.add_metric([queue.name], max(running, default=0.0))
+        yield from (depth, unfinished, longest)
 
         controller_info = GaugeMetricFamily(
             "argo_rollouts_controller_info", "Running Argo-rollouts version", labels=["version"]

@@ -64,6 +64,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--namespace", help="only watch this namespace (default: all)")
     parser.add_argument("--workers", type=_positive_int, default=10, help="concurrent reconciles per controller")
     parser.add_argument(
+        "--prometheus-address",
+        default=os.environ.get("PROMETHEUS_ADDRESS"),
+        help="Prometheus used by analysis metrics that name no address",
+    )
+    parser.add_argument(
         "--controllers",
         help="comma-separated subset of the registered controllers to run (default: all)",
     )
@@ -103,7 +108,13 @@ async def _run(args: argparse.Namespace) -> int:
         names = [n.strip() for n in args.controllers.split(",") if n.strip()] if args.controllers else None
         try:
             controllers = build_controllers(
-                ControllerContext(client=client, namespace=args.namespace, instance_id=args.instance_id), names
+                ControllerContext(
+                    client=client,
+                    namespace=args.namespace,
+                    instance_id=args.instance_id,
+                    prometheus_address=args.prometheus_address,
+                ),
+                names,
             )
         except UnknownControllerError as error:
             raise CommandError(str(error)) from None
@@ -124,7 +135,11 @@ async def _run(args: argparse.Namespace) -> int:
                 raise CommandError(f"leader election: {error}") from None
             log.info("leader election with lease %s/%s as %s", elector.namespace, elector.name, elector.identity)
         manager = Manager(
-            controllers, workers=args.workers, elector=elector, shutdown_grace_seconds=args.shutdown_grace
+            controllers,
+            workers=args.workers,
+            elector=elector,
+            shutdown_grace_seconds=args.shutdown_grace,
+            queue_factory=metrics.instrumented_queue,
         )
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -52,7 +52,10 @@ class Manager:
         workers: int = 10,
         elector: LeaderElector | None = None,
         shutdown_grace_seconds: float = 20.0,
+        queue_factory: Callable[[str], WorkQueue] = lambda name: WorkQueue(name=name),
     ) -> None:
+        """`queue_factory(name)` makes each controller's queue; the name is the controller's
+        `queue_name` if it has one (Argo's: Rollouts, AnalysisRuns, ...), else its `name`."""
         if workers < 1:
             raise ValueError("workers must be at least 1")
         names = [c.name for c in controllers]
@@ -62,7 +65,7 @@ class Manager:
         self.workers = workers
         self.elector = elector
         self.shutdown_grace_seconds = shutdown_grace_seconds
-        self.queues = {c.name: WorkQueue() for c in controllers}
+        self.queues = {c.name: queue_factory(getattr(c, "queue_name", c.name)) for c in controllers}
         self.stopping = asyncio.Event()
         self.leading = asyncio.Event()
         for controller in controllers:

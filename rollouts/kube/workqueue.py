@@ -5,10 +5,13 @@ Semantics controllers rely on:
 - per-key serialised: a key being processed is not handed to a second worker;
   if it is added meanwhile, it is processed again after (dirty set);
 - `add_after(key, delay)`: timed requeues, the earliest wins;
-- `add_rate_limited(key)`: exponential backoff per key (5 ms doubling, capped),
-  reset by `forget(key)` after a success;
+- `add_rate_limited(key)`: exponential backoff per key (Argo's limiter: 1 ms
+  doubling, capped at 10 s), reset by `forget(key)` after a success;
 - `shutdown()`: workers drain and stop taking work.
-Time comes from an injected monotonic clock so tests need not sleep.
+Time comes from an injected monotonic clock so tests need not sleep. An
+optional `QueueObserver` receives what client-go's workqueue metrics count
+(adds, retries, time queued, time worked); depth and in-flight work are read
+from the queue itself at scrape time.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from rollouts.kube.logcontext import RECONCILE_KEY
 
@@ -28,14 +32,33 @@ class ShutDownError(Exception):
     """The queue was shut down; workers stop."""
 
 
+class QueueObserver(Protocol):
+    """Receives the events client-go's workqueue metrics are built from."""
+
+    def added(self) -> None: ...
+
+    def retried(self) -> None: ...
+
+    def dequeued(self, waited: float) -> None: ...
+
+    def finished(self, worked: float) -> None: ...
+
+
 class WorkQueue:
     def __init__(
         self,
         *,
-        base_delay: float = 0.005,
-        max_delay: float = 300.0,
+        name: str = "",
+        base_delay: float = 0.001,
+        max_delay: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        observer: QueueObserver | None = None,
     ) -> None:
+        self.name = name
+        self.observer = observer
+        self._added_at: dict[str, float] = {}
+        self.processing_since: dict[str, float] = {}
+        """key -> clock time its current reconcile started."""
         self._queue: deque[str] = deque()
         self._queued: set[str] = set()
         self._processing: set[str] = set()
@@ -63,6 +86,9 @@ class WorkQueue:
             return
         self._queued.add(key)
         self._queue.append(key)
+        self._added_at[key] = self._clock()
+        if self.observer is not None:
+            self.observer.added()
         self._wake()
 
     def add_after(self, key: str, delay: float) -> None:
@@ -82,6 +108,8 @@ class WorkQueue:
     def add_rate_limited(self, key: str) -> None:
         failures = self._failures.get(key, 0)
         self._failures[key] = failures + 1
+        if self.observer is not None:
+            self.observer.retried()
         self.add_after(key, min(self._base_delay * (2**failures), self._max_delay))
 
     def forget(self, key: str) -> None:
@@ -116,6 +144,11 @@ class WorkQueue:
                 key = self._queue.popleft()
                 self._queued.discard(key)
                 self._processing.add(key)
+                now = self._clock()
+                self.processing_since[key] = now
+                added = self._added_at.pop(key, now)
+                if self.observer is not None:
+                    self.observer.dequeued(now - added)
                 return key
             if self._shutting_down:
                 raise ShutDownError()
@@ -126,6 +159,9 @@ class WorkQueue:
 
     def done(self, key: str) -> None:
         self._processing.discard(key)
+        started = self.processing_since.pop(key, None)
+        if started is not None and self.observer is not None:
+            self.observer.finished(self._clock() - started)
         if key in self._dirty:
             self._dirty.discard(key)
             self.add(key)
@@ -139,6 +175,7 @@ class WorkQueue:
         self._dirty.clear()
         self._queue.clear()
         self._queued.clear()
+        self._added_at.clear()
         self._waiting.clear()
         self._waiting_until.clear()
         self._wake()
@@ -150,6 +187,9 @@ class WorkQueue:
     def poke(self) -> None:
         """Re-check timed keys now (for an injected clock that jumped)."""
         self._wake()
+
+    def now(self) -> float:
+        return self._clock()
 
     @property
     def processing(self) -> int:

@@ -74,6 +74,7 @@ async def test_serves_health_and_argo_metrics_logs_json_and_stops_on_sigterm(
         assert 'verb="List"' in text and 'verb="Watch"' in text
         assert f'rollout_reconcile_count{{name="web",namespace="{namespace}"}}' in text
         assert "argo_rollouts_controller_info" in text
+        assert 'workqueue_adds_total{name="' in text and 'workqueue_depth{name="' in text
     finally:
         process.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(process.wait, 30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -149,3 +150,26 @@ async def test_http_endpoints() -> None:
     finally:
         for runner in runners:
             await runner.cleanup()
+
+
+async def test_workqueue_metrics_like_client_go() -> None:
+    def value(metric: str, name: str) -> float:
+        return metrics.REGISTRY.get_sample_value(metric, {"name": name}) or 0.0
+
+    queue = metrics.instrumented_queue("UnitTestQueue")
+    queue.add("a")
+    queue.add("a")  # deduplicated: one add
+    queue.add("b")
+    assert value("workqueue_adds_total", "UnitTestQueue") == 2
+    assert value("workqueue_depth", "UnitTestQueue") == 2
+    key = await queue.get()
+    await asyncio.sleep(0.02)
+    assert value("workqueue_longest_running_processor_seconds", "UnitTestQueue") >= 0.02
+    assert value("workqueue_unfinished_work_seconds", "UnitTestQueue") >= 0.02
+    queue.done(key)
+    queue.add_rate_limited(key)
+    assert value("workqueue_retries_total", "UnitTestQueue") == 1
+    assert value("workqueue_queue_duration_seconds_count", "UnitTestQueue") == 1
+    assert value("workqueue_work_duration_seconds_count", "UnitTestQueue") == 1
+    assert value("workqueue_work_duration_seconds_sum", "UnitTestQueue") >= 0.02
+    assert value("workqueue_depth", "UnitTestQueue") == 1
