@@ -245,3 +245,26 @@ def test_bad_input_never_crashes_decide(changes: list[tuple[tuple[str, str], Any
     assert plan.status.get("phase") in (None, "Healthy", "Progressing", "Paused", "Degraded")
     if plan.status.get("phase") == "Degraded" and "InvalidSpec" in plan.status.get("message", ""):
         assert all(type(action).__name__ == "RecordEvent" for action in plan.actions)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    replicas=st.integers(min_value=1, max_value=10),
+    unavailable=st.sampled_from(["0%", "25%", "50%", 1, 2]),
+    events=EVENTS,
+)
+def test_a_restart_never_takes_down_more_than_max_unavailable(
+    replicas: int, unavailable: int | str, events: list[tuple[str, int]]
+) -> None:
+    checked = healthy_world(replicas, 1, unavailable, [])
+    world = checked.world
+    checked.unavailable = max(checked.unavailable, 1)  # a restart always replaces at least one pod at a time
+    world.tick(60)
+    restart_at = "2026-01-01T12:00:30Z"
+    world.set_spec(restartAt=restart_at)
+    checked.play(events)
+    checked.finish()
+    assert world.status["restartedAt"] == restart_at
+    assert world.status["phase"] == "Healthy"
+    assert all(p["metadata"]["creationTimestamp"] >= restart_at for p in world.pods.values())
+    assert len(world.pods) == replicas
