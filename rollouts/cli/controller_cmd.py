@@ -43,6 +43,16 @@ def lease_name(instance_id: str | None) -> str:
     return f"{LEASE_NAME}-{instance_id}" if instance_id else LEASE_NAME
 
 
+def selected_controllers(flag: str | None, *, disable_gitsync: bool) -> list[str] | None:
+    """Names from --controllers (None: every registered one), minus gitsync when disabled."""
+    from rollouts.controllers import CONTROLLER_FACTORIES
+
+    names = [n.strip() for n in flag.split(",") if n.strip()] if flag else None
+    if disable_gitsync:
+        names = [n for n in (names if names is not None else list(CONTROLLER_FACTORIES)) if n != "gitsync"]
+    return names
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -71,6 +81,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--controllers",
         help="comma-separated subset of the registered controllers to run (default: all)",
+    )
+    parser.add_argument(
+        "--disable-gitsync", action="store_true", help="do not run the GitSync controller (the chart's gitSync.enabled)"
     )
     parser.add_argument("--leader-elect", action="store_true", help="elect a leader with a Lease")
     parser.add_argument(
@@ -105,7 +118,7 @@ async def _run(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot load Kubernetes configuration: {error}") from None
     client = KubeClient(api_client, on_request=metrics.count_request)
     try:
-        names = [n.strip() for n in args.controllers.split(",") if n.strip()] if args.controllers else None
+        names = selected_controllers(args.controllers, disable_gitsync=args.disable_gitsync)
         try:
             controllers = build_controllers(
                 ControllerContext(
@@ -125,7 +138,8 @@ async def _run(args: argparse.Namespace) -> int:
                     client,
                     namespace=args.leader_election_namespace or default_election_namespace(),
                     name=lease_name(args.instance_id),
-                    identity=f"{socket.gethostname()}_{uuid.uuid4()}",
+                    # Like Argo: the pod's name (its hostname) plus a random suffix, unique per process.
+                    identity=f"{os.environ.get('POD_NAME') or socket.gethostname()}_{uuid.uuid4()}",
                     lease_duration=args.lease_duration,
                     renew_deadline=args.renew_deadline,
                     retry_period=args.retry_period,
