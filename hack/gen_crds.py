@@ -25,6 +25,14 @@ from pydantic import BaseModel
 from rollouts.api.analysis import AnalysisRunSpec, AnalysisRunStatus, AnalysisTemplateSpec
 from rollouts.api.constants import GROUP, VERSION
 from rollouts.api.experiment import ExperimentSpec, ExperimentStatus
+from rollouts.api.gitsync import (
+    GITSYNC_GROUP,
+    GITSYNC_KIND,
+    GITSYNC_PLURAL,
+    GITSYNC_VERSION,
+    GitSyncSpec,
+    GitSyncStatus,
+)
 from rollouts.api.rollout import RolloutSpec, RolloutStatus
 
 REPO = Path(__file__).resolve().parent.parent
@@ -180,7 +188,7 @@ def add_argo_defaults(kind: str, spec_schema: dict[str, Any]) -> None:
         spec_schema["properties"]["template"] = copy.deepcopy(POD_TEMPLATE_DEFAULTS)
     elif kind == "Experiment":
         _at(spec_schema, "templates", "[]")["properties"]["template"] = copy.deepcopy(POD_TEMPLATE_DEFAULTS)
-    else:
+    elif kind in ("AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun"):
         provider = _at(spec_schema, "metrics", "[]", "provider")["properties"]
         provider["job"]["properties"]["spec"] = _obj({"template": copy.deepcopy(POD_TEMPLATE_DEFAULTS)})
         provider["datadog"] = copy.deepcopy(DATADOG_DEFAULTS)
@@ -319,6 +327,39 @@ def crd_specs() -> list[CrdSpec]:
                     "type": "string",
                     "jsonPath": ".status.phase",
                     "description": "Experiment status",
+                },
+                AGE,
+            ],
+        ),
+        CrdSpec(
+            kind=GITSYNC_KIND,
+            plural=GITSYNC_PLURAL,
+            short_names=["gs"],
+            spec_model=GitSyncSpec,
+            status_model=GitSyncStatus,
+            group=GITSYNC_GROUP,
+            version=GITSYNC_VERSION,
+            status_subresource=True,
+            categories=["rollouts"],
+            columns=[
+                {
+                    "name": "Sync Status",
+                    "type": "string",
+                    "jsonPath": ".status.sync.status",
+                    "description": "Synced, OutOfSync or Unknown",
+                },
+                {
+                    "name": "Health Status",
+                    "type": "string",
+                    "jsonPath": ".status.health.status",
+                    "description": "Health of the applied resources",
+                },
+                {
+                    "name": "Revision",
+                    "type": "string",
+                    "jsonPath": ".status.sync.revision",
+                    "description": "Commit last synced",
+                    "priority": 10,
                 },
                 AGE,
             ],

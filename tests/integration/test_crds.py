@@ -20,6 +20,7 @@ from kubernetes_asyncio.client.api_client import ApiClient
 
 from rollouts.api import AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate, Experiment, Rollout
 from rollouts.api.common import K8sModel
+from rollouts.api.gitsync import GitSync
 from rollouts.api.podhash import compute_pod_template_hash, pod_template_equal_ignore_hash
 from rollouts.kube.client import (
     ANALYSIS_RUNS,
@@ -42,9 +43,11 @@ REPO = Path(__file__).resolve().parents[2]
 CRD_DIR = REPO / "crds"
 MANIFESTS = REPO / "tests" / "fixtures" / "manifests"
 CRDS = Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced=False)
+GITSYNCS = Resource("rollouts.io", "v1alpha1", "gitsyncs", "GitSync")
 RESOURCES = {
     r.kind: r
     for r in (
+        GITSYNCS,
         ROLLOUTS,
         ANALYSIS_RUNS,
         ANALYSIS_TEMPLATES,
@@ -61,6 +64,7 @@ MODELS: dict[str, type[K8sModel]] = {
     "ClusterAnalysisTemplate": ClusterAnalysisTemplate,
     "AnalysisRun": AnalysisRun,
     "Experiment": Experiment,
+    "GitSync": GitSync,
 }
 
 
@@ -96,6 +100,7 @@ async def test_crds_install_and_are_established(kube: KubeClient) -> None:
         "analysistemplates.argoproj.io",
         "clusteranalysistemplates.argoproj.io",
         "experiments.argoproj.io",
+        "gitsyncs.rollouts.io",
         "rollouts.argoproj.io",
     ]
     rollout_crd = await kube.get(CRDS, None, "rollouts.argoproj.io")

@@ -58,10 +58,11 @@ def test_short_names() -> None:
         "ClusterAnalysisTemplate": ["cat"],
         "AnalysisRun": ["ar"],
         "Experiment": ["exp"],
+        "GitSync": ["gs"],
     }
 
 
-def test_only_rollouts_have_a_status_subresource_as_in_argo() -> None:
+def test_only_rollouts_and_gitsyncs_have_a_status_subresource() -> None:
     # Argo's controller patches AnalysisRun and Experiment status on the object
     # itself; a status subresource there would make those patches drop status.
     subresources = {}
@@ -74,6 +75,7 @@ def test_only_rollouts_have_a_status_subresource_as_in_argo() -> None:
         "ClusterAnalysisTemplate": [],
         "AnalysisRun": [],
         "Experiment": [],
+        "GitSync": ["status"],
     }
 
 

@@ -12,6 +12,7 @@ import yaml
 
 from rollouts.api import AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate, Experiment, Rollout
 from rollouts.api.common import K8sModel
+from rollouts.api.gitsync import GitSync
 from rollouts.api.validation import validate_rollout
 
 MANIFESTS = Path(__file__).resolve().parents[2] / "fixtures" / "manifests"
@@ -21,6 +22,7 @@ MODELS: dict[str, type[K8sModel]] = {
     "ClusterAnalysisTemplate": ClusterAnalysisTemplate,
     "AnalysisRun": AnalysisRun,
     "Experiment": Experiment,
+    "GitSync": GitSync,
 }
 
 
@@ -28,7 +30,7 @@ def argo_documents() -> list[Any]:
     params = []
     for path in sorted(MANIFESTS.glob("*.yaml")):
         for document in yaml.safe_load_all(path.read_text()):
-            if document and document["apiVersion"].startswith("argoproj.io/"):
+            if document and document["apiVersion"].split("/")[0] in ("argoproj.io", "rollouts.io"):
                 name = f"{path.stem}:{document['kind']}/{document['metadata']['name']}"
                 params.append(pytest.param(document, id=name))
     return params
