@@ -13,17 +13,20 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from rollouts.kube.client import KubeClient
+from rollouts.kube.informer import InformerFactory
 from rollouts.kube.runtime import Controller
 
 CONTROLLER_FACTORIES: dict[str, str] = {
     "rollouts": "rollouts.controllers:rollout_controller",
+    "analysisruns": "rollouts.controllers:analysis_run_controller",
 }
 """Controller name -> "module:factory"; started in this order."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class ControllerContext:
     """What every controller may need from the process that runs it."""
 
@@ -32,6 +35,14 @@ class ControllerContext:
     """Only watch this namespace (None: all namespaces)."""
     instance_id: str | None = None
     """Argo's instance id: only objects labelled argo-rollouts.argoproj.io/instance-id=<id>."""
+
+    @cached_property
+    def informers(self) -> InformerFactory:
+        """Informers shared between the controllers of this process (one list + watch per kind)."""
+        return InformerFactory(self.client, namespace=self.namespace)
+
+    prometheus_address: str | None = None
+    """Default Prometheus for analysis metrics that name no address."""
 
 
 ControllerFactory = Callable[[ControllerContext], Controller]
@@ -72,3 +83,14 @@ def rollout_controller(context: ControllerContext) -> Controller:
     from rollouts.rollout.controller import RolloutController
 
     return RolloutController(context.client, namespace=context.namespace, instance_id=context.instance_id)
+
+
+def analysis_run_controller(context: ControllerContext) -> Controller:
+    from rollouts.analysis.controller import AnalysisRunController
+
+    return AnalysisRunController(
+        context.client,
+        namespace=context.namespace,
+        instance_id=context.instance_id,
+        prometheus_address=context.prometheus_address,
+    )

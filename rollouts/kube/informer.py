@@ -288,3 +288,64 @@ def _rv(obj: Object) -> int:
         return int(obj.get("metadata", {}).get("resourceVersion") or 0)
     except ValueError:
         return 0
+
+
+def enqueue_object(enqueue: Callable[[str], None]) -> Handler:
+    """A handler that enqueues the changed object's own key."""
+
+    def handler(event_type: str, obj: Object, old: Object | None) -> None:
+        enqueue(object_key(obj))
+
+    return handler
+
+
+def enqueue_controller_owner(enqueue: Callable[[str], None], owner_kind: str) -> Handler:
+    """A handler that enqueues the key of the object's controlling owner of `owner_kind` (if any).
+
+    E.g. a ReplicaSet change enqueues its Rollout; objects without such an owner are ignored.
+    """
+
+    def handler(event_type: str, obj: Object, old: Object | None) -> None:
+        meta = obj.get("metadata") or {}
+        for ref in meta.get("ownerReferences") or []:
+            if ref.get("controller") and ref.get("kind") == owner_kind and ref.get("name"):
+                namespace = meta.get("namespace")
+                enqueue(f"{namespace}/{ref['name']}" if namespace else str(ref["name"]))
+                return
+
+    return handler
+
+
+class InformerFactory:
+    """Shares one informer per (resource, label selector) between controllers, like client-go's factory.
+
+    Two controllers that both read, say, AnalysisRuns then cost one list and
+    one watch, and see the same cache.
+    """
+
+    def __init__(self, client: KubeClient, *, namespace: str | None = None) -> None:
+        self.client = client
+        self.namespace = namespace
+        self._informers: dict[tuple[str, str, str, str | None], Informer] = {}
+
+    def informer(
+        self,
+        resource: Resource,
+        *,
+        label_selector: str | None = None,
+        indexers: dict[str, IndexFunc] | None = None,
+    ) -> Informer:
+        """The shared informer; `indexers` not yet present on it are added."""
+        key = (resource.group, resource.version, resource.plural, label_selector)
+        informer = self._informers.get(key)
+        if informer is None:
+            namespace = self.namespace if resource.namespaced else None
+            informer = Informer(self.client, resource, namespace=namespace, label_selector=label_selector)
+            self._informers[key] = informer
+        for name, func in (indexers or {}).items():
+            if name not in informer.indexers:
+                informer.add_indexer(name, func)
+        return informer
+
+    def all(self) -> list[Informer]:
+        return list(self._informers.values())

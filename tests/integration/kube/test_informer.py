@@ -89,6 +89,10 @@ async def test_sees_creates_updates_deletes_and_indexes_them(kube_client: KubeCl
             what="the label index follows the update",
         )
         assert informer.by_index("tier", "web")[0]["metadata"]["name"] == "before"
+        informer.add_indexer("tier-late", index_by_label("tier"))
+        assert [o["metadata"]["name"] for o in informer.by_index("tier-late", "db")] == ["child", "other"], (
+            "an index added later covers what is already cached"
+        )
         assert "other" in recorder.names("MODIFIED")
 
         await kube_client.delete(CONFIGMAPS, namespace, "before")
