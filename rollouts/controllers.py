@@ -35,14 +35,13 @@ class ControllerContext:
     """Only watch this namespace (None: all namespaces)."""
     instance_id: str | None = None
     """Argo's instance id: only objects labelled argo-rollouts.argoproj.io/instance-id=<id>."""
+    prometheus_address: str | None = None
+    """Default Prometheus for analysis metrics that name no address (--prometheus-address)."""
 
     @cached_property
     def informers(self) -> InformerFactory:
         """Informers shared between the controllers of this process (one list + watch per kind)."""
         return InformerFactory(self.client, namespace=self.namespace)
-
-    prometheus_address: str | None = None
-    """Default Prometheus for analysis metrics that name no address."""
 
 
 ControllerFactory = Callable[[ControllerContext], Controller]
