@@ -198,3 +198,23 @@ async def test_a_label_selector_limits_the_cache(kube_client: KubeClient, namesp
 
 async def _value(value: Any) -> Any:
     return value
+
+
+async def test_a_failing_handler_does_not_stop_the_informer_or_other_handlers(
+    kube_client: KubeClient, namespace: str
+) -> None:
+    informer = Informer(kube_client, CONFIGMAPS, namespace=namespace)
+
+    def broken(event: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        raise RuntimeError("handler bug")
+
+    recorder = Recorder()
+    informer.add_handler(broken)
+    informer.add_handler(recorder)
+    async with running(informer) as task:
+        await kube_client.create(CONFIGMAPS, namespace, configmap("one", namespace))
+        await kube_client.create(CONFIGMAPS, namespace, configmap("two", namespace))
+        await eventually(
+            lambda: _value(recorder.names("ADDED")), lambda names: {"one", "two"} <= set(names), what="both"
+        )
+        assert not task.done()
