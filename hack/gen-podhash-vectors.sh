@@ -18,15 +18,17 @@ cp "$here/gen-podtemplate-order/vectors/main.go" "$work/"
 )
 "$python" "$here/gen-podtemplate-order/vectors/random_templates.py" 240 1 > "$work/in.json"
 "$work/vectors" < "$work/in.json" > "$work/out.json"
-"$python" - "$work/in.json" "$work/out.json" "$repo/tests/unit/api/podhash_vectors.json" <<'PY'
+"$python" "$here/gen-podtemplate-order/vectors/random_templates.py" --quantities 150 7 > "$work/q.json"
+"$work/vectors" < "$work/q.json" > "$work/qout.json"
+"$python" - "$work/in.json" "$work/out.json" "$work/q.json" "$work/qout.json" "$repo/tests/unit/api/podhash_vectors.json" <<'PY'
 import json, sys
-inputs = json.load(open(sys.argv[1]))
-outputs = json.load(open(sys.argv[2]))
-vectors = [dict(item, json=out["json"], hash=out["hash"]) for item, out in zip(inputs, outputs)]
-# Keep the file small: the smaller templates only.
-vectors = [v for v in vectors if len(v["json"]) < 3000][:60]
-with open(sys.argv[3], "w") as f:
+def pairs(inputs, outputs):
+    return [dict(item, json=out["json"], hash=out["hash"]) for item, out in zip(json.load(open(inputs)), json.load(open(outputs)))]
+# Keep the file small: the smaller templates only, then the quantity spellings.
+vectors = [v for v in pairs(sys.argv[1], sys.argv[2]) if len(v["json"]) < 3000][:60]
+vectors += pairs(sys.argv[3], sys.argv[4])
+with open(sys.argv[5], "w") as f:
     json.dump(vectors, f, ensure_ascii=False, indent=None, separators=(",", ":"))
     f.write("\n")
-print(f"wrote {len(vectors)} vectors to {sys.argv[3]}", file=sys.stderr)
+print(f"wrote {len(vectors)} vectors to {sys.argv[5]}", file=sys.stderr)
 PY

@@ -19,7 +19,7 @@ from typing import Any
 
 from rollouts.api.common import InvalidValueError
 from rollouts.api.constants import POD_TEMPLATE_HASH_LABEL
-from rollouts.api.quantity import QuantityError, canonical_quantity
+from rollouts.api.quantity import QuantityError, go_quantity_string
 
 _SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _FNV_OFFSET = 0x811C9DC5
@@ -158,7 +158,7 @@ def _encode(value: Any, type_ref: dict[str, Any], path: str) -> str:
         return json.dumps(value)
     if kind == "quantity":
         try:
-            return _go_string(canonical_quantity(str(value)))
+            return _go_string(go_quantity_string(str(value)))
         except QuantityError as error:
             raise TemplateTypeError(f"{path}: {error}") from error
     if kind == "intorstring":

@@ -73,7 +73,13 @@ def _decimal_mantissa(value: Fraction) -> tuple[int, int]:
 
 
 def canonical_quantity(text: str) -> str:
+    """The canonical spelling of a quantity ("0.5" -> "500m", "1024Mi" -> "1Gi")."""
     value, fmt = parse_quantity(text)
+    return _canonical(value, fmt)
+
+
+def _canonical(value: Fraction, fmt: str) -> str:
+    """apimachinery's CanonicalizeBytes for an exact value in a given format."""
     value = _round_up_to_nano(value)
     if fmt == "BinarySI":
         if -1024 < value < 1024 or value.denominator != 1:
@@ -89,8 +95,76 @@ def canonical_quantity(text: str) -> str:
     mantissa, exponent = _decimal_mantissa(value)
     if fmt == "DecimalExponent":
         return f"{mantissa}" if exponent == 0 else f"{mantissa}e{exponent}"
-    # DecimalSI has suffixes from n to E; beyond that Go falls back to an exponent.
-    while exponent > 18:
-        mantissa *= 1000
-        exponent -= 3
-    return f"{mantissa}{_DECIMAL_SUFFIX[exponent]}"
+    # DecimalSI has suffixes from n to E. Beyond E Go's suffix lookup fails and
+    # CanonicalizeBytes ignores the failure: "3000E" is written as "3". Lossy,
+    # but it is what Argo hashes.
+    return f"{mantissa}{_DECIMAL_SUFFIX.get(exponent, '')}"
+
+
+_MAX_INT64 = (1 << 63) - 1
+_GO_QUANTITY = re.compile(r"^([+-]?)0*(\d*)(?:\.(\d*))?([eEinumkKMGTP]*(?:[+-]?\d+)?)$")
+_MAX_INT64_FACTORS = 18
+
+
+def _interpret(suffix: str) -> tuple[int, int, str] | None:
+    """apimachinery's suffixer.interpret: (base, exponent, format) or None."""
+    if suffix in _DECIMAL:
+        return 10, _DECIMAL[suffix], "DecimalSI"
+    if suffix in _BINARY:
+        return 2, 10 * _BINARY[suffix], "BinarySI"
+    if len(suffix) > 1 and suffix[0] in "eE":
+        try:
+            return 10, int(suffix[1:]), "DecimalExponent"
+        except ValueError:
+            return None
+    return None
+
+
+def go_quantity_string(text: str) -> str:
+    """What Go's json.Marshal writes for a Quantity unmarshalled from `text`.
+
+    Usually the canonical form, but apimachinery's ParseQuantity keeps the
+    original string when it is already "canonical enough" (small integers,
+    values like "1.5e3" or "5." whose digits fit the fast path), and Marshal then
+    writes that string back unchanged. Binary quantities above 2^63-1 are capped.
+    """
+    text = text.strip()
+    if text == "0":
+        return "0"
+    match = _GO_QUANTITY.match(text)
+    if not text or not match:
+        raise QuantityError(f"quantities must match the regular expression: {text!r}")
+    sign, num, denom, suffix = match.group(1), match.group(2) or "0", match.group(3) or "", match.group(4)
+    interpreted = _interpret(suffix)
+    if interpreted is None:
+        raise QuantityError(f"unable to parse quantity's suffix: {text!r}")
+    base, exponent, fmt = interpreted
+    scale, mantissa, precision = 0, 1, 0
+    if fmt in ("DecimalExponent", "DecimalSI"):
+        scale = exponent
+        precision = _MAX_INT64_FACTORS - (len(num) + len(denom))
+    elif exponent >= 0 and not denom:
+        mantissa = 1 << exponent
+        precision = 15 - len(num) - int(exponent * 3 / 10) - 1
+    else:
+        precision = -1
+    if precision >= 0:
+        scale -= len(denom)
+        if scale >= -9:
+            shifted = num + denom
+            value = int(shifted)
+            if value > _MAX_INT64:
+                raise QuantityError(f"quantity out of range: {text!r}")
+            result = value * mantissa
+            if result <= _MAX_INT64:
+                if fmt == "BinarySI":
+                    if exponent % 10 == 0 and value & 0x07 != 0:
+                        return text
+                elif scale % 3 == 0 and not shifted.endswith("000") and shifted[0] != "0":
+                    return text
+    amount = Fraction(num + ("." + denom if denom else "")) * Fraction(base) ** exponent
+    if sign == "-":
+        amount = -amount
+    if fmt == "BinarySI" and abs(amount) > _MAX_INT64:
+        amount = Fraction(_MAX_INT64 if amount > 0 else -_MAX_INT64)
+    return _canonical(amount, fmt)

@@ -3,7 +3,10 @@
 Every struct type reachable from PodTemplateSpec can appear, with awkward
 values on purpose: HTML characters, control characters, non-ASCII, quantities
 in non-canonical form, int-or-string ports, absent non-omitempty fields.
-Usage: random_templates.py COUNT SEED > templates.json
+With --quantities, templates that differ only in one quantity, spelled in
+every way Go's ParseQuantity accepts (signs, leading zeros, "5.", exponents,
+values past int64 and past the "E" suffix).
+Usage: random_templates.py [--quantities] COUNT SEED > templates.json
 """
 
 from __future__ import annotations
@@ -70,7 +73,25 @@ def struct(ref: str, depth: int, rnd: random.Random) -> dict[str, Any]:
     }
 
 
+def quantities(count: int, rnd: random.Random) -> list[dict[str, Any]]:
+    suffixes = ["", "", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
+    suffixes += ["e3", "E-2", "e+4", "e0", "e-9", "e12", "e-12"]
+    numbers = ["0", "00", "1", "5", "10", "12", "100", "1000", "1024", "3000", "999", "123456", "007", ""]
+    numbers += ["18446744073709551616", "9223372036854775807", "999999999999999999"]
+    fractions = ["", "", "", ".", ".5", ".25", ".000", ".001", ".1234567890123", ".0000000001"]
+    found: set[str] = set()
+    while len(found) < count:
+        number, fraction = rnd.choice(numbers), rnd.choice(fractions)
+        if not number and not fraction.strip("."):
+            number = "1"
+        found.add(rnd.choice(["", "", "", "-", "+"]) + number + fraction + rnd.choice(suffixes))
+    return [{"template": {"spec": {"overhead": {"cpu": q}}}} for q in sorted(found)]
+
+
 def main() -> None:
+    if sys.argv[1] == "--quantities":
+        json.dump(quantities(int(sys.argv[2]), random.Random(int(sys.argv[3]))), sys.stdout)
+        return
     count, seed = int(sys.argv[1]), int(sys.argv[2])
     rnd = random.Random(seed)
     items = []

@@ -18,7 +18,7 @@ from rollouts.api.podhash import (
     pod_template_equal_ignore_hash,
     safe_encode,
 )
-from rollouts.api.quantity import QuantityError, canonical_quantity
+from rollouts.api.quantity import QuantityError, canonical_quantity, go_quantity_string
 
 ARGO_E2E_TEMPLATE = {
     "metadata": {"labels": {"app": "canary-scaledowndelay"}},
@@ -215,3 +215,26 @@ def test_wrong_types_raise_an_error_naming_the_field(template: Any, path: str) -
         compute_pod_template_hash(template)
     assert str(caught.value).startswith(f"{path}: ")
     assert isinstance(caught.value, InvalidValueError)
+
+
+@pytest.mark.parametrize(
+    ("written", "marshalled"),
+    [
+        ("5m", "5m"),  # already canonical: Go keeps the string
+        ("1500m", "1500m"),
+        ("1.5", "1500m"),
+        ("0.5", "500m"),
+        ("1000m", "1"),  # trailing "000": re-printed
+        ("1024Mi", "1Gi"),
+        ("5.", "5."),  # Go's fast path keeps these spellings as written
+        ("+1", "+1"),
+        ("1E3", "1E3"),
+        ("1.234567e6", "1.234567e6"),
+        ("007", "007"),
+        ("3000E", "3"),  # past the "E" suffix Go drops the exponent
+        ("8Ei", "9223372036854775807"),  # binary values are capped at int64
+        (" 16Mi ", "16Mi"),
+    ],
+)
+def test_quantities_marshal_as_go_does(written: str, marshalled: str) -> None:
+    assert go_quantity_string(written) == marshalled
