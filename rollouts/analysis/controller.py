@@ -18,8 +18,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import Gauge, Histogram
-
 from rollouts import metrics
 from rollouts.analysis.measure import reconcile_measurements
 from rollouts.analysis.plan import ttl_expiry
@@ -31,51 +29,6 @@ from rollouts.kube.events import EventRecorder
 from rollouts.kube.informer import Informer, Object, object_key
 
 log = logging.getLogger(__name__)
-
-ANALYSIS_RUN_INFO = Gauge(
-    "analysis_run_info", "Information about analysis run.", ["namespace", "name", "phase"], registry=metrics.REGISTRY
-)
-ANALYSIS_RUN_METRIC_PHASE = Gauge(
-    "analysis_run_metric_phase",
-    "Information on the duration of a specific metric in the Analysis Run",
-    ["namespace", "name", "metric", "type", "phase"],
-    registry=metrics.REGISTRY,
-)
-ANALYSIS_RUN_METRIC_TYPE = Gauge(
-    "analysis_run_metric_type",
-    "Information on the type of a specific metric in the Analysis Runs",
-    ["namespace", "name", "metric", "type"],
-    registry=metrics.REGISTRY,
-)
-ANALYSIS_RUN_RECONCILE = Histogram(
-    "analysis_run_reconcile",
-    "Analysis Run reconciliation performance.",
-    ["namespace", "name"],
-    buckets=(0.01, 0.15, 0.25, 0.5, 1.0),
-    registry=metrics.REGISTRY,
-)
-_PHASES = ("Pending", "Running", "Successful", "Failed", "Error", "Inconclusive")
-
-
-def _metric_type(metric: Metric) -> str:
-    kinds = metric.provider.kinds()
-    return kinds[0].capitalize() if kinds else "Unknown"
-
-
-def record_metrics(run: AnalysisRun) -> None:
-    namespace, name = run.metadata.namespace or "", run.metadata.name or ""
-    phase = (run.status.phase if run.status else None) or "Pending"
-    for candidate in _PHASES:
-        ANALYSIS_RUN_INFO.labels(namespace, name, candidate).set(1.0 if candidate == phase else 0.0)
-    results = {r.name: r for r in (run.status.metric_results if run.status else None) or []}
-    for metric in run.spec.metrics:
-        kind = _metric_type(metric)
-        ANALYSIS_RUN_METRIC_TYPE.labels(namespace, name, metric.name, kind).set(1)
-        metric_phase = results[metric.name].phase if metric.name in results else "Pending"
-        for candidate in _PHASES:
-            ANALYSIS_RUN_METRIC_PHASE.labels(namespace, name, metric.name, kind, candidate).set(
-                1.0 if candidate == metric_phase else 0.0
-            )
 
 
 class AnalysisRunController:
@@ -100,7 +53,10 @@ class AnalysisRunController:
 
     def bind(self, enqueue: Callable[[str], None]) -> None:
         def on_run(event: str, obj: Object, old: Object | None) -> None:
-            if event != "DELETED":
+            if event == "DELETED":
+                meta = obj["metadata"]
+                metrics.forget_analysis_run(meta.get("namespace", ""), meta["name"])
+            else:
                 enqueue(object_key(obj))
 
         self.runs.add_handler(on_run)
@@ -116,8 +72,11 @@ class AnalysisRunController:
         started = time.perf_counter()
         try:
             return await self._reconcile(raw)
+        except Exception:
+            metrics.ANALYSIS_RUN_RECONCILE_ERROR.labels(namespace, name).inc()
+            raise
         finally:
-            ANALYSIS_RUN_RECONCILE.labels(namespace, name).observe(time.perf_counter() - started)
+            metrics.ANALYSIS_RUN_RECONCILE.labels(namespace, name).observe(time.perf_counter() - started)
 
     async def _reconcile(self, raw: Object) -> float | None:
         run = AnalysisRun.from_dict(raw)
@@ -142,13 +101,13 @@ class AnalysisRunController:
             except NotFoundError:
                 return None
             self.runs.upsert_local(updated)
-            run = AnalysisRun.from_dict(updated)
+            raw = updated
         for event in step.events:
             await self.events.record(raw, reason=event.reason, message=event.message, type=event.type)
-        record_metrics(run)
+        metrics.record_analysis_run(raw)
         if step.requeue_at is not None:
             return max(0.0, (step.requeue_at - now).total_seconds())
-        expiry = ttl_expiry(run)
+        expiry = ttl_expiry(AnalysisRun.from_dict(raw))
         if expiry is not None:
             return max(0.0, (expiry - now).total_seconds())
         return None

@@ -19,17 +19,33 @@ from typing import Any
 
 from rollouts import metrics
 from rollouts.api.constants import INSTANCE_ID_LABEL, MANAGED_BY_ROLLOUTS_ANNOTATION, POD_TEMPLATE_HASH_LABEL
-from rollouts.kube.client import REPLICASETS, ROLLOUTS, SERVICES, ConflictError, KubeClient, NotFoundError
+from rollouts.kube.client import (
+    ANALYSIS_RUNS,
+    ANALYSIS_TEMPLATES,
+    CLUSTER_ANALYSIS_TEMPLATES,
+    PODS,
+    REPLICASETS,
+    ROLLOUTS,
+    SERVICES,
+    ConflictError,
+    KubeClient,
+    KubeError,
+    NotFoundError,
+)
 from rollouts.kube.events import EventRecorder
 from rollouts.kube.informer import Informer, Object, object_key
 from rollouts.rollout.actions import (
+    CreateAnalysisRun,
     CreateReplicaSet,
+    DeletePod,
     DeleteReplicaSet,
+    PatchPod,
     PatchReplicaSet,
     PatchRolloutMetadata,
     PatchServiceSelector,
     RecordEvent,
     ScaleReplicaSet,
+    TerminateAnalysisRun,
 )
 from rollouts.rollout.plan import Observed, decide
 
@@ -76,7 +92,19 @@ class RolloutController:
         self.rollouts = Informer(client, ROLLOUTS, namespace=namespace, label_selector=selector)
         self.replicasets = Informer(client, REPLICASETS, namespace=namespace)
         self.services = Informer(client, SERVICES, namespace=namespace)
-        self.informers = [self.rollouts, self.replicasets, self.services]
+        self.pods = Informer(client, PODS, namespace=namespace)
+        self.analysis_runs = Informer(client, ANALYSIS_RUNS, namespace=namespace)
+        self.templates = Informer(client, ANALYSIS_TEMPLATES, namespace=namespace)
+        self.cluster_templates = Informer(client, CLUSTER_ANALYSIS_TEMPLATES)
+        self.informers = [
+            self.rollouts,
+            self.replicasets,
+            self.services,
+            self.pods,
+            self.analysis_runs,
+            self.templates,
+            self.cluster_templates,
+        ]
         self.events = EventRecorder(
             client,
             on_event=lambda obj, kind, reason: metrics.ROLLOUT_EVENTS.labels(
@@ -91,6 +119,10 @@ class RolloutController:
         self.rollouts.add_handler(self._on_rollout)
         self.replicasets.add_handler(self._on_owned)
         self.services.add_handler(self._on_service)
+        self.analysis_runs.add_handler(self._on_owned)
+        self.pods.add_handler(self._on_pod)
+        self.templates.add_handler(self._on_template)
+        self.cluster_templates.add_handler(self._on_template)
 
     def _on_rollout(self, event: str, obj: Object, old: Object | None) -> None:
         if event == "DELETED":
@@ -103,6 +135,22 @@ class RolloutController:
         owner = _rollout_owner(obj)
         if owner:
             self.enqueue(f"{obj['metadata'].get('namespace')}/{owner}")
+
+    def _on_pod(self, event: str, obj: Object, old: Object | None) -> None:
+        # Only what restart and pod metadata read: a pod's ReplicaSet leads to its rollout.
+        namespace = obj["metadata"].get("namespace")
+        for ref in obj["metadata"].get("ownerReferences") or []:
+            if ref.get("kind") == "ReplicaSet":
+                rs = self.replicasets.get(namespace, ref["name"])
+                owner = _rollout_owner(rs) if rs else None
+                if owner:
+                    self.enqueue(f"{namespace}/{owner}")
+
+    def _on_template(self, event: str, obj: Object, old: Object | None) -> None:
+        namespace = obj["metadata"].get("namespace")
+        for rollout in self.rollouts.items(namespace):
+            if (rollout.get("status") or {}).get("currentPodHash") != (rollout.get("status") or {}).get("stableRS"):
+                self.enqueue(object_key(rollout))
 
     def _on_service(self, event: str, obj: Object, old: Object | None) -> None:
         namespace = obj["metadata"].get("namespace")
@@ -132,7 +180,21 @@ class RolloutController:
         namespace, name = meta["namespace"], meta["name"]
         owned = [rs for rs in self.replicasets.by_index("owner", meta["uid"]) if _rollout_owner(rs) == name]
         services = {svc: self.services.get(namespace, svc) for svc in _service_names(rollout)}
-        plan = decide(Observed(rollout=rollout, replicasets=owned, services=services), self.clock())
+        pods = [pod for rs in owned for pod in self.pods.by_index("owner", rs["metadata"]["uid"])]
+        runs = [run for run in self.analysis_runs.by_index("owner", meta["uid"]) if _rollout_owner(run) == name]
+        templates: dict[tuple[bool, str], Object] = {
+            (False, t["metadata"]["name"]): t for t in self.templates.items(namespace)
+        }
+        templates.update({(True, t["metadata"]["name"]): t for t in self.cluster_templates.items()})
+        observed = Observed(
+            rollout=rollout,
+            replicasets=owned,
+            services=services,
+            pods=pods,
+            analysis_runs=runs,
+            analysis_templates=templates,
+        )
+        plan = decide(observed, self.clock())
         for action in plan.actions:
             await self._execute(rollout, action)
         old_status = rollout.get("status") or {}
@@ -160,9 +222,29 @@ class RolloutController:
             except ConflictError:
                 existing = await self.client.get(REPLICASETS, namespace, action.body["metadata"]["name"])
                 if _rollout_owner(existing) != name:
+                    # Argo's hash collision handling: another object holds the name; bump
+                    # collisionCount so the next reconcile computes a different hash.
+                    count = int((rollout.get("status") or {}).get("collisionCount") or 0) + 1
+                    await self.client.patch(
+                        ROLLOUTS, namespace, name, {"status": {"collisionCount": count}}, subresource="status"
+                    )
                     raise
                 created = existing
             self.replicasets.upsert_local(created)
+        elif isinstance(action, CreateAnalysisRun):
+            # A 409: an earlier pass created it and our cache has not seen it yet.
+            with contextlib.suppress(ConflictError):
+                self.analysis_runs.upsert_local(await self.client.create(ANALYSIS_RUNS, namespace, action.body))
+        elif isinstance(action, TerminateAnalysisRun):
+            with contextlib.suppress(NotFoundError):
+                self.analysis_runs.upsert_local(
+                    await self.client.patch(ANALYSIS_RUNS, namespace, action.name, {"spec": {"terminate": True}})
+                )
+        elif isinstance(action, DeletePod):
+            await self._delete_pod(namespace, action)
+        elif isinstance(action, PatchPod):
+            with contextlib.suppress(NotFoundError):
+                self.pods.upsert_local(await self.client.patch(PODS, namespace, action.name, action.patch))
         elif isinstance(action, ScaleReplicaSet):
             patch: dict[str, Any] = {"spec": {"replicas": action.replicas}}
             if action.annotations:
@@ -189,3 +271,25 @@ class RolloutController:
             rollout["metadata"]["annotations"] = updated["metadata"].get("annotations")
         elif isinstance(action, RecordEvent):
             await self.events.record(rollout, reason=action.reason, message=action.message, type=action.type)
+
+    async def _delete_pod(self, namespace: str, action: DeletePod) -> None:
+        """An eviction (respects PodDisruptionBudgets; 429 means "not now" and is retried later)."""
+        if not action.evict:
+            with contextlib.suppress(NotFoundError):
+                await self.client.delete(PODS, namespace, action.name, uid=action.uid or None)
+            return
+        body = {
+            "apiVersion": "policy/v1",
+            "kind": "Eviction",
+            "metadata": {"name": action.name, "namespace": namespace},
+            "deleteOptions": {"preconditions": {"uid": action.uid}} if action.uid else {},
+        }
+        try:
+            await self.client.request("POST", PODS.path(namespace, action.name, "eviction"), body=body)
+        except NotFoundError:
+            return
+        except KubeError as error:
+            if error.status == 429:
+                log.info("eviction of %s/%s refused for now (disruption budget)", namespace, action.name)
+                return
+            raise

@@ -29,6 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from rollouts.api.analysis import AnalysisTemplate
 from rollouts.api.common import InvalidValueError, parse_duration
 from rollouts.api.constants import (
     CONDITION_AVAILABLE,
@@ -45,8 +46,9 @@ from rollouts.api.constants import (
     SCALE_DOWN_DEADLINE_ANNOTATION,
 )
 from rollouts.api.podhash import compute_pod_template_hash
-from rollouts.api.rollout import CanaryStep, CanaryStrategy, Rollout
+from rollouts.api.rollout import AnalysisTemplateRef, CanaryStep, CanaryStrategy, Rollout
 from rollouts.api.validation import validate_rollout
+from rollouts.rollout import analysis as rollout_analysis
 from rollouts.rollout import canary as canary_math
 from rollouts.rollout import conditions as cond
 from rollouts.rollout import replicasets as rsutil
@@ -97,6 +99,8 @@ class Observed:
     services: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     pods: list[dict[str, Any]] | None = None
     analysis_runs: list[dict[str, Any]] = field(default_factory=list)
+    analysis_templates: dict[tuple[bool, str], dict[str, Any]] = field(default_factory=dict)
+    """(cluster scoped?, name) -> AnalysisTemplate / ClusterAnalysisTemplate the rollout may name."""
 
 
 @dataclass
@@ -190,6 +194,7 @@ class _Reconcile:
         self.rollout_revision = rsutil.revision(observed.rollout)
         self.pause = _PauseContext(self.old)
         self.restarted_at: str | None = self.old.get("restartedAt")
+        self.analysis_verdict: rollout_analysis.AnalysisVerdict | None = None
 
     # ------------------------------------------------------------------ plumbing
 
@@ -569,15 +574,47 @@ class _Reconcile:
         self.actions.append(PatchServiceSelector(service=name, pod_hash=desired))
         self.event(cond.SWITCH_SERVICE_REASON, cond.SWITCH_SERVICE_MESSAGE.format(name, current, desired))
 
-    def _reconcile_analysis(self) -> None:
-        """Hook for the analysis issue, at Argo's place in the reconcile (reconcileAnalysisRuns).
+    def _template_lookup(self, ref: AnalysisTemplateRef) -> AnalysisTemplate | None:
+        raw = self.observed.analysis_templates.get((bool(ref.cluster_scope), ref.template_name))
+        return AnalysisTemplate.from_dict(raw) if raw is not None else None
 
-        It will read `self.observed.analysis_runs`, emit CreateAnalysisRun /
-        TerminateAnalysisRun, write status.canary.current*AnalysisRunStatus, add
-        the InconclusiveAnalysisRun pause (`self.pause.add_reasons`, which
-        makes the reconcile stop before scaling, as in Argo) or abort on a
-        Failed/Error run (`self.pause.add_abort` + `abort_message`).
-        """
+    def _reconcile_analysis(self) -> None:
+        """Argo's reconcileAnalysisRuns for a canary: create/terminate runs, abort or pause on their verdict."""
+        assert self.new_rs is not None
+        pod_hash = rsutil.rs_hash(self.new_rs)
+        stable_hash = str(self.old.get("stableRS") or "")
+        step = self._current_step()
+        progressing = (
+            not self.pause.is_aborted()
+            and bool(stable_hash)
+            and stable_hash != pod_hash
+            and not self.old.get("promoteFull")
+        )
+        verdict = rollout_analysis.canary_analysis(
+            rollout_raw=self.raw,
+            runs=self.observed.analysis_runs,
+            lookup=self._template_lookup,
+            pod_hash=pod_hash,
+            stable_hash=stable_hash,
+            revision=rsutil.revision(self.new_rs),
+            step_index=self._old_step_index(),
+            at_analysis_step=step is not None and step.analysis is not None,
+            progressing=progressing,
+        )
+        if verdict.error:
+            raise InvalidValueError(f"spec.strategy.canary.analysis: {verdict.error}")
+        self.actions.extend(verdict.actions)
+        self.analysis_verdict = verdict
+        if verdict.abort_message and not self.pause.is_aborted():
+            self.pause.add_abort = True
+            self.pause.abort_message = verdict.abort_message
+            return
+        if verdict.inconclusive and not self._inconclusive_resumed():
+            self.pause.add_reasons.append(PAUSE_INCONCLUSIVE_ANALYSIS)
+
+    def _inconclusive_resumed(self) -> bool:
+        """A human promoted past an Inconclusive run: the pause was added and then cleared."""
+        return bool(self.old.get("controllerPause")) and _pause_condition(self.old, PAUSE_INCONCLUSIVE_ANALYSIS) is None
 
     # ------------------------------------------------------------------ scaling
 
@@ -730,10 +767,11 @@ class _Reconcile:
         return step.set_header_route is not None or step.set_mirror_route is not None
 
     def _analysis_step_completed(self, step: CanaryStep) -> bool:
-        """Hook for the analysis issue: an analysis or experiment step waits until then."""
-        return False
-
-    # ------------------------------------------------------------------ rollback and promotion
+        """An analysis step completes when its run succeeded, or when promoted past an Inconclusive run."""
+        verdict = self.analysis_verdict
+        if step.analysis is None or verdict is None:
+            return False  # experiment steps wait: experiments are not run by this controller yet
+        return verdict.step_completed or (verdict.inconclusive and self._inconclusive_resumed())
 
     def _created_before(self, first: RS, second: RS) -> bool:
         return str(first["metadata"].get("creationTimestamp") or "") < str(
@@ -836,6 +874,14 @@ class _Reconcile:
         status["selector"] = rsutil.format_selector((self.raw.get("spec") or {}).get("selector"))
         old_canary = previous.get("canary") or {}
         status["canary"] = {key: old_canary[key] for key in _CANARY_CARRIED if key in old_canary}
+        verdict = self.analysis_verdict
+        if verdict is not None:
+            for key, run_status in (
+                ("currentStepAnalysisRunStatus", verdict.step_run_status),
+                ("currentBackgroundAnalysisRunStatus", verdict.background_run_status),
+            ):
+                if run_status is not None:
+                    status["canary"][key] = run_status
         status["blueGreen"] = {}
         if previous.get("stableRS"):
             status["stableRS"] = previous["stableRS"]

@@ -82,12 +82,13 @@ async def test_leader_election_failover_mid_rollout(
         "--renew-deadline=3",
         "--retry-period=0.5",
     ]
+    lock = f"argo-rollouts-controller-lock-{instance}"  # Argo's lock name carries the instance id
     replicas = [controller(cluster, tmp_path, f"replica-{i}", instance, *election) for i in range(2)]
     for replica in replicas:
         replica.start()
     try:
         lease = await eventually(
-            lambda: kube.client.get(LEASES, kube.namespace, "argo-rollouts-controller-lock"),
+            lambda: kube.client.get(LEASES, kube.namespace, lock),
             lambda obj: bool(obj["spec"].get("holderIdentity")),
             what="a leader",
         )
@@ -97,19 +98,19 @@ async def test_leader_election_failover_mid_rollout(
         # Exactly one replica reconciles: only the leader's log mentions work.
         await kube.set_image("ha", "app:v2")
         await kube.wait("ha", lambda o: status(o).get("currentStepIndex", 0) >= 1, what="first step done")
-        leaders = [r for r in replicas if "starting 4 workers" in r.log()]
+        leaders = [r for r in replicas if "leading: starting 4 workers" in r.log()]
         assert len(leaders) == 1, [r.log()[-500:] for r in replicas]
         leaders[0].kill()
         follower = next(r for r in replicas if r is not leaders[0])
         new_lease = await eventually(
-            lambda: kube.client.get(LEASES, kube.namespace, "argo-rollouts-controller-lock"),
+            lambda: kube.client.get(LEASES, kube.namespace, lock),
             lambda obj: obj["spec"].get("holderIdentity") not in ("", holder),
             what="the follower to take over",
             timeout=20,
         )
         assert new_lease["spec"]["leaseTransitions"] >= 1
         await kube.wait("ha", healthy_on_new_revision, what="the new leader finishes the rollout", timeout=60)
-        assert "starting 4 workers" in follower.log()
+        assert "leading: starting 4 workers" in follower.log()
     finally:
         for replica in replicas:
             replica.kill()
@@ -129,12 +130,12 @@ async def test_graceful_shutdown_releases_the_lease(
     process.start()
     try:
         await eventually(
-            lambda: kube.client.get(LEASES, kube.namespace, "argo-rollouts-controller-lock"),
+            lambda: kube.client.get(LEASES, kube.namespace, lock),
             lambda obj: bool(obj["spec"].get("holderIdentity")),
             what="the lease held",
         )
     finally:
         code = process.stop()
     assert code == 0, process.log()[-2000:]
-    lease = await kube.client.get(LEASES, kube.namespace, "argo-rollouts-controller-lock")
+    lease = await kube.client.get(LEASES, kube.namespace, lock)
     assert lease["spec"].get("holderIdentity") in (None, ""), "released on SIGTERM"
