@@ -13,6 +13,7 @@ hack/gen-podtemplate-order.sh (podtemplate_fields.json).
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -132,6 +133,17 @@ def _check(value: Any, kind: str, path: str) -> None:
         raise TemplateTypeError(f"{path}: expected {what}, got {value!r}")
 
 
+def _go_time(value: str, path: str) -> str:
+    """metav1.Time round trip: RFC 3339 in, UTC to the second out."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError as error:
+        raise TemplateTypeError(f"{path}: not an RFC 3339 time: {value!r}") from error
+    if parsed.tzinfo is None:
+        raise TemplateTypeError(f"{path}: not an RFC 3339 time (no zone): {value!r}")
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _encode(value: Any, type_ref: dict[str, Any], path: str) -> str:
     kind = type_ref["kind"]
     if value is None:
@@ -148,7 +160,9 @@ def _encode(value: Any, type_ref: dict[str, Any], path: str) -> str:
     if kind == "map":
         items = sorted((str(k), v) for k, v in value.items())
         return "{" + ",".join(f"{_go_string(k)}:{_encode(v, type_ref['elem'], f'{path}.{k}')}" for k, v in items) + "}"
-    if kind in ("string", "time"):
+    if kind == "time":
+        return _go_string(_go_time(value, path))
+    if kind == "string":
         return _go_string(value)
     if kind == "bool":
         return "true" if value else "false"

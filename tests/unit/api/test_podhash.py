@@ -238,3 +238,22 @@ def test_wrong_types_raise_an_error_naming_the_field(template: Any, path: str) -
 )
 def test_quantities_marshal_as_go_does(written: str, marshalled: str) -> None:
     assert go_quantity_string(written) == marshalled
+
+
+@pytest.mark.parametrize(
+    ("written", "marshalled"),
+    [
+        ("2024-05-06T07:08:09Z", "2024-05-06T07:08:09Z"),
+        ("2024-05-06T07:08:09+02:00", "2024-05-06T05:08:09Z"),  # Go writes UTC
+        ("2024-05-06T07:08:09.123456Z", "2024-05-06T07:08:09Z"),  # to the second
+        ("2024-05-06T23:30:00-05:30", "2024-05-07T05:00:00Z"),
+    ],
+)
+def test_times_marshal_as_metav1_time(written: str, marshalled: str) -> None:
+    encoded = go_json_pod_template({"metadata": {"deletionTimestamp": written}}).decode()
+    assert f'"deletionTimestamp":"{marshalled}"' in encoded
+
+
+def test_bad_time_names_the_field() -> None:
+    with pytest.raises(TemplateTypeError, match=r"^spec.template.metadata.deletionTimestamp: not an RFC 3339"):
+        go_json_pod_template({"metadata": {"deletionTimestamp": "yesterday"}})
