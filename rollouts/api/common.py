@@ -1,12 +1,25 @@
 """Shared building blocks of the API models: the base model, IntOrString, durations, metadata.
 
-Every model keeps fields it does not know (`extra="allow"`), so a
-read-modify-write of an object written by a newer Argo Rollouts loses nothing.
-Optional fields default to None and are left out when dumping
-(`exclude_none`), so a manifest round-trips without gaining fields the user
-never wrote; Argo's defaults are applied by accessor methods instead
-(e.g. `RolloutSpec.effective_replicas()`), which keeps one place per default.
-Timestamps stay RFC 3339 strings, exactly as the API server sends them.
+Conventions every model follows (the rest of the code relies on them):
+
+* Every model keeps fields it does not know (`extra="allow"`), so a
+  read-modify-write of an object written by a newer Argo Rollouts loses nothing.
+* Fields use Argo's camelCase JSON names as aliases; Python names work too.
+* Optional fields default to None and `to_dict()` leaves None out, so a
+  manifest round-trips without gaining fields the user never wrote.
+* Argo's defaults are never stored in the model: they are applied by accessor
+  methods, one place per default, e.g. `RolloutSpec.effective_replicas()` (1),
+  `effective_revision_history_limit()` (10), `effective_progress_deadline_seconds()`
+  (600), `effective_successful/unsuccessful_run_history_limit()` (5),
+  `scale_down_delay_seconds()` / `abort_scale_down_delay_seconds()`,
+  `CanaryStrategy.effective_max_surge()` / `effective_max_unavailable()` ("25%"),
+  `BlueGreenStrategy.effective_auto_promotion_enabled()` (True),
+  `Metric.effective_consecutive_error_limit()` (4),
+  `ExperimentSpec.effective_progress_deadline_seconds()` / `effective_scale_down_delay_seconds()`,
+  `RolloutPause.duration_seconds()`.
+* Timestamps stay RFC 3339 strings, exactly as the API server sends them.
+* IntOrString values resolve with `scaled_value` (Argo's reading: any string is
+  a percentage) and durations with `parse_duration` (Go syntax or seconds).
 """
 
 from __future__ import annotations
