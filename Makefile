@@ -34,9 +34,9 @@ lint: venv
 	$(BIN)/ruff format --check rollouts tests hack bench
 	$(BIN)/mypy
 
-# Until `rollouts demo` lands (issue 9), the demo is a running local cluster.
+# The demo: a local cluster, the controller, Prometheus, a good canary and a bad one rolled back.
 demo: venv binaries system-deps
-	$(BIN)/rollouts dev-cluster up --dir $(DEV_DIR)
+	$(BIN)/rollouts demo $(DEMO_ARGS)
 
 dev-cluster-up: venv binaries
 	$(BIN)/rollouts dev-cluster up --dir $(DEV_DIR)

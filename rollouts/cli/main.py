@@ -20,6 +20,7 @@ from rollouts import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "rollouts.cli.controller_cmd",
     "rollouts.cli.devcluster_cmd",
+    "rollouts.cli.demo_cmd",
     "rollouts.cli.gitsync_cmd",
     "rollouts.cli.get_cmd",
     "rollouts.cli.actions_cmd",
