@@ -119,6 +119,7 @@ async def test_leader_election_failover_mid_rollout(
 async def test_graceful_shutdown_releases_the_lease(
     cluster: ClusterHandle, crds: None, kube: Kube, tmp_path: Path
 ) -> None:
+    lock = f"argo-rollouts-controller-lock-g-{kube.namespace}"
     process = controller(
         cluster,
         tmp_path,
