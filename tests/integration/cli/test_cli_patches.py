@@ -48,7 +48,9 @@ def cli(cluster: ClusterHandle, namespace: str, capsys: pytest.CaptureFixture[st
 async def make_rollout(
     client: KubeClient, namespace: str, name: str, *, status: dict[str, Any], spec: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    created = await client.create(ROLLOUTS, namespace, rollout_manifest(name, steps=STEPS, spec=spec))
+    # Hand-made status: an instance id no controller serves keeps the session's controller away.
+    labels = {"argo-rollouts.argoproj.io/instance-id": "hand-made"}
+    created = await client.create(ROLLOUTS, namespace, rollout_manifest(name, steps=STEPS, spec=spec, labels=labels))
     body = {"status": {"observedGeneration": str(created["metadata"]["generation"]), **status}}
     return await client.patch(ROLLOUTS, namespace, name, body, subresource="status")
 
