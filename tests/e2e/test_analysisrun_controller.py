@@ -93,12 +93,8 @@ async def test_prometheus_metric_good_then_bad(
     assert result["count"] == 3 and result["successful"] == 3
 
     app.set_error_ratio(0.6)
-    import httpx
-
-    from tests.waiting import eventually
-
     await eventually(
-        lambda: _query(httpx, prometheus.url),
+        lambda: _query(prometheus.url),
         lambda v: bool(v) and v[0] > 0.3,
         what="prometheus to see errors",
         timeout=30,
