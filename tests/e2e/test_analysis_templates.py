@@ -9,10 +9,7 @@ the smoke-test Job runs on kwok.
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -37,27 +34,6 @@ def prometheus() -> Iterator[tuple[FakeAppMetrics, LocalPrometheus]]:
     with LocalPrometheus(targets=[app.target]) as server:
         yield app, server
     app.stop()
-
-
-class _Health(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps({"status": "ok"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
-
-@pytest.fixture(scope="module")
-def health_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/healthz"
-    server.shutdown()
 
 
 def build_run(file: str, name: str, namespace: str, args: dict[str, str]) -> dict[str, Any]:
@@ -125,6 +101,7 @@ async def test_smoke_test_job_template(kube: Kube) -> None:
     assert run["status"]["phase"] == "Successful", run["status"]
 
 
-async def test_web_health_template(kube: Kube, health_url: str) -> None:
-    run = await measured(kube, build_run("web-health.yaml", "health", kube.namespace, {"url": health_url}))
+async def test_web_health_template(kube: Kube, health_server: str) -> None:
+    url = f"{health_server}/healthz"
+    run = await measured(kube, build_run("web-health.yaml", "health", kube.namespace, {"url": url}))
     assert run["status"]["phase"] == "Successful", run["status"]

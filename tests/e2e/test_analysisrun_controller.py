@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -32,30 +29,6 @@ def app_and_prometheus() -> Iterator[tuple[FakeAppMetrics, LocalPrometheus]]:
     with LocalPrometheus(targets=[app.target]) as prometheus:
         yield app, prometheus
     app.stop()
-
-
-class _Health(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path == "/ok":
-            body, code = json.dumps({"status": "ok", "checks": [{"latency": 0.02}]}).encode(), 200
-        else:
-            body, code = b'{"status": "broken"}', 500
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
-
-@pytest.fixture(scope="module")
-def health_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 def run(name: str, metrics: list[dict[str, Any]], args: list[dict[str, Any]] | None = None) -> dict[str, Any]:
