@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from rollouts.devcluster import NEVER_READY_LABEL
-from rollouts.kube.client import REPLICASETS, ROLLOUTS, SERVICES
+from rollouts.kube.client import PODS, REPLICASETS, ROLLOUTS, SERVICES
 from tests.kubetest import (
     ControllerProcess,
     Kube,
@@ -217,3 +218,23 @@ async def test_rollout_with_instance_id_is_left_to_its_own_controller(kube: Kube
 
 def test_controller_fixture_type(controller: ControllerProcess) -> None:
     assert controller.popen is not None and controller.popen.poll() is None, controller.log()[-2000:]
+
+
+async def test_restart_replaces_every_pod_in_batches(kube: Kube) -> None:
+    await kube.create(ROLLOUTS, rollout_manifest("restart", replicas=4, steps=[{"setWeight": 50}]))
+    await kube.wait("restart", healthy_on_new_revision, what="initial deploy")
+    before = {
+        p["metadata"]["uid"]
+        for p in (await kube.client.list(PODS, kube.namespace, label_selector="app=restart"))["items"]
+    }
+    await asyncio.sleep(1.1)  # restartAt has second precision: the pods must be strictly older
+    restart_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    await kube.client.patch(ROLLOUTS, kube.namespace, "restart", {"spec": {"restartAt": restart_at}})
+    done = await kube.wait(
+        "restart", lambda o: status(o).get("restartedAt") == restart_at, what="restart finished", timeout=90
+    )
+    assert status(done)["phase"] in ("Healthy", "Progressing")
+    pods = (await kube.client.list(PODS, kube.namespace, label_selector="app=restart"))["items"]
+    live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+    assert {p["metadata"]["uid"] for p in live}.isdisjoint(before), "every pod was replaced"
+    await kube.wait("restart", lambda o: status(o).get("availableReplicas") == 4, what="back at 4 available")
