@@ -1,4 +1,4 @@
-"""Arguments of an analysis: `{{args.name}}` substitution, merging, and values from a Rollout.
+"""Arguments of an analysis: `{{args.name}}` substitution into metrics, and secret redaction.
 
 A metric refers to its arguments as `{{args.name}}` anywhere in its spec (the
 query, a URL, a Job's command). Argo substitutes on the metric's JSON text,
@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 import orjson
 
 from rollouts.api.analysis import Argument, Metric
-from rollouts.api.constants import POD_TEMPLATE_HASH_LABEL
-from rollouts.api.rollout import AnalysisRunArgument
+from rollouts.api.runs import ArgumentError, merge_args, rollout_arguments
+
+__all__ = [
+    "ArgumentError",
+    "argument_values",
+    "merge_args",
+    "redact",
+    "resolve_metric",
+    "rollout_arguments",
+    "substitute",
+]
 
 SECRET_PLACEHOLDER = "temp-for-secret"
 REDACTED = "*****"
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.S)
-
-
-class ArgumentError(ValueError):
-    """An argument that is missing, has no value, or a tag that names no argument."""
 
 
 def _go_quote_inner(value: str) -> str:
@@ -94,83 +98,3 @@ def redact(text: str | None, secrets: list[str]) -> str | None:
         if secret:
             text = text.replace(secret, REDACTED)
     return text
-
-
-def merge_args(incoming: list[Argument] | None, template: list[Argument] | None) -> list[Argument]:
-    """Argo's MergeArgs: template args, with values given by the caller; all must be set."""
-    merged = [arg.model_copy(deep=True) for arg in template or []]
-    by_name = {arg.name: arg for arg in merged}
-    for arg in incoming or []:
-        target = by_name.get(arg.name)
-        if target is None:
-            continue
-        if arg.value is not None:
-            target.value = arg.value
-        elif arg.value_from is not None:
-            target.value_from = arg.value_from
-    for arg in merged:
-        if arg.value is None and arg.value_from is None:
-            raise ArgumentError(f"args.{arg.name} was not resolved")
-    return merged
-
-
-# --------------------------------------------------------------------------- from a Rollout
-
-_PATH_SPLIT = re.compile(r"[.\[\]]+")
-_METADATA_MAP = re.compile(r"^metadata\.(labels|annotations)\['([^']*)'\]$")
-
-
-def _field_value(obj: dict[str, Any], path: str) -> str:
-    """A Rollout's field by path: `metadata.name`, `metadata.labels['app']`, `spec.replicas`."""
-    match = _METADATA_MAP.match(path)
-    if match:
-        mapping = (obj.get("metadata") or {}).get(match.group(1)) or {}
-        return str(mapping.get(match.group(2), ""))
-    current: Any = obj
-    for section in _PATH_SPLIT.split(path):
-        if not section:
-            continue
-        if isinstance(current, list):
-            if not section.isdigit():
-                raise ArgumentError(f"invalid index '{section}'")
-            index = int(section)
-            if index >= len(current):
-                raise ArgumentError(f"index {index} out of range")
-            current = current[index]
-        elif isinstance(current, dict):
-            current = current.get(section)
-        else:
-            raise ArgumentError(f"invalid path {path} in rollout")
-    if current is None:
-        raise ArgumentError(f"invalid path {path} in rollout")
-    if isinstance(current, list | dict):
-        raise ArgumentError(f"path {path} in rollout must terminate in a primitive value")
-    if isinstance(current, bool):
-        return "true" if current else "false"
-    return str(current)
-
-
-def rollout_arguments(
-    args: list[AnalysisRunArgument] | None,
-    *,
-    rollout: dict[str, Any],
-    stable_labels: dict[str, str] | None,
-    latest_labels: dict[str, str] | None,
-) -> list[Argument]:
-    """Argo's BuildArgumentsForRolloutAnalysisRun: a Rollout's analysis args as run args.
-
-    `podTemplateHashValue: Stable|Latest` reads the pod-template-hash label of
-    the stable / newest ReplicaSet; `fieldRef.fieldPath` reads the Rollout.
-    """
-    out: list[Argument] = []
-    for arg in args or []:
-        value = arg.value
-        source = arg.value_from
-        if source is not None:
-            if source.pod_template_hash_value is not None:
-                labels = stable_labels if source.pod_template_hash_value == "Stable" else latest_labels
-                value = (labels or {}).get(POD_TEMPLATE_HASH_LABEL, "")
-            elif source.field_ref is not None:
-                value = _field_value(rollout, source.field_ref.field_path)
-        out.append(Argument(name=arg.name, value=value if value is not None else ""))
-    return out

@@ -7,8 +7,8 @@ update, an Inconclusive one pauses it (InconclusiveAnalysisRun) until promote
 or abort, a Successful step run completes its step. Names, labels and owner
 references are Argo's, so Argo's tools see the same runs.
 
-The AnalysisRun spec is built from templates with the analysis package's
-template merging (see the note in the closing report on moving it to api/).
+The AnalysisRun spec is built from templates by rollouts/api/runs.py, which
+the analysis controller shares; the two packages never import each other.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rollouts.analysis.args import rollout_arguments
-from rollouts.analysis.templates import collect_templates, new_run_from_templates
 from rollouts.api.analysis import AnalysisTemplate
 from rollouts.api.common import ObjectMeta, OwnerReference
 from rollouts.api.constants import (
@@ -32,6 +30,7 @@ from rollouts.api.constants import (
     ROLLOUT_TYPE_LABEL,
 )
 from rollouts.api.rollout import AnalysisTemplateRef, Rollout, RolloutAnalysis
+from rollouts.api.runs import collect_templates, new_run_from_templates, rollout_arguments
 from rollouts.rollout.actions import CreateAnalysisRun, TerminateAnalysisRun
 
 BACKGROUND = "Background"

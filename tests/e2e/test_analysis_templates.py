@@ -16,9 +16,9 @@ import httpx
 import pytest
 import yaml
 
-from rollouts.analysis.templates import new_run_from_templates
 from rollouts.api.analysis import AnalysisTemplate, Argument
 from rollouts.api.common import ObjectMeta
+from rollouts.api.runs import new_run_from_templates
 from rollouts.devcluster.prometheus import FakeAppMetrics, LocalPrometheus
 from rollouts.kube.client import ANALYSIS_RUNS
 from tests.kubetest import REPO, Kube

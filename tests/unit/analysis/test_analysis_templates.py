@@ -15,13 +15,6 @@ from rollouts.analysis.args import (
     rollout_arguments,
     substitute,
 )
-from rollouts.analysis.templates import (
-    MissingTemplateError,
-    TemplateError,
-    collect_templates,
-    flatten_templates,
-    new_run_from_templates,
-)
 from rollouts.api.analysis import (
     AnalysisTemplate,
     Argument,
@@ -29,6 +22,13 @@ from rollouts.api.analysis import (
     Metric,
 )
 from rollouts.api.rollout import AnalysisRunArgument, AnalysisTemplateRef, DryRun
+from rollouts.api.runs import (
+    MissingTemplateError,
+    TemplateError,
+    collect_templates,
+    flatten_templates,
+    new_run_from_templates,
+)
 
 
 def template(name: str, *metrics: str, args: list[dict[str, Any]] | None = None) -> AnalysisTemplate:

@@ -1,19 +1,22 @@
-"""AnalysisTemplates and ClusterAnalysisTemplates merged into the spec of one AnalysisRun.
+"""Building an AnalysisRun from templates and a Rollout's arguments: shared by both controllers.
 
-A Rollout names several templates; Argo concatenates their metrics (a
-duplicate metric name is an error), merges their args (the same arg twice with
-two different values is an error), and then fills the args with the values the
-Rollout passes. The result is what an AnalysisRun carries, so that a run never
-needs its templates again (they may change or vanish while it runs). Pure: the
-caller fetches the templates and reports a missing one by name (see
-`MissingTemplateError`).
+The rollout controller creates AnalysisRuns (as Argo's does) and the analysis
+controller measures them; DESIGN.md §2 has the two meet only through the
+objects in the cluster, so the pure code that turns templates + arguments
+into a run's spec lives here in api/, importable by both. Argo's rules:
+templates' metrics are concatenated (a duplicate name is an error), their
+args merged (the same arg with two values is an error) and filled with the
+values the Rollout passes; `podTemplateHashValue` and `fieldRef` read the
+Rollout. The caller fetches templates (from an informer cache) and a missing
+one raises MissingTemplateError naming it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from rollouts.analysis.args import ArgumentError, merge_args
 from rollouts.api.analysis import (
     AnalysisRun,
     AnalysisRunSpec,
@@ -23,7 +26,95 @@ from rollouts.api.analysis import (
     Metric,
 )
 from rollouts.api.common import ObjectMeta
-from rollouts.api.rollout import AnalysisTemplateRef, DryRun, MeasurementRetention
+from rollouts.api.constants import POD_TEMPLATE_HASH_LABEL
+from rollouts.api.rollout import AnalysisRunArgument, AnalysisTemplateRef, DryRun, MeasurementRetention
+
+
+class ArgumentError(ValueError):
+    """An argument that is missing, has no value, or a tag that names no argument."""
+
+
+def merge_args(incoming: list[Argument] | None, template: list[Argument] | None) -> list[Argument]:
+    """Argo's MergeArgs: template args, with values given by the caller; all must be set."""
+    merged = [arg.model_copy(deep=True) for arg in template or []]
+    by_name = {arg.name: arg for arg in merged}
+    for arg in incoming or []:
+        target = by_name.get(arg.name)
+        if target is None:
+            continue
+        if arg.value is not None:
+            target.value = arg.value
+        elif arg.value_from is not None:
+            target.value_from = arg.value_from
+    for arg in merged:
+        if arg.value is None and arg.value_from is None:
+            raise ArgumentError(f"args.{arg.name} was not resolved")
+    return merged
+
+
+# --------------------------------------------------------------------------- values from a Rollout
+
+_PATH_SPLIT = re.compile(r"[.\[\]]+")
+_METADATA_MAP = re.compile(r"^metadata\.(labels|annotations)\['([^']*)'\]$")
+
+
+def _field_value(obj: dict[str, Any], path: str) -> str:
+    """A Rollout's field by path: `metadata.name`, `metadata.labels['app']`, `spec.replicas`."""
+    match = _METADATA_MAP.match(path)
+    if match:
+        mapping = (obj.get("metadata") or {}).get(match.group(1)) or {}
+        return str(mapping.get(match.group(2), ""))
+    current: Any = obj
+    for section in _PATH_SPLIT.split(path):
+        if not section:
+            continue
+        if isinstance(current, list):
+            if not section.isdigit():
+                raise ArgumentError(f"invalid index '{section}'")
+            index = int(section)
+            if index >= len(current):
+                raise ArgumentError(f"index {index} out of range")
+            current = current[index]
+        elif isinstance(current, dict):
+            current = current.get(section)
+        else:
+            raise ArgumentError(f"invalid path {path} in rollout")
+    if current is None:
+        raise ArgumentError(f"invalid path {path} in rollout")
+    if isinstance(current, list | dict):
+        raise ArgumentError(f"path {path} in rollout must terminate in a primitive value")
+    if isinstance(current, bool):
+        return "true" if current else "false"
+    return str(current)
+
+
+def rollout_arguments(
+    args: list[AnalysisRunArgument] | None,
+    *,
+    rollout: dict[str, Any],
+    stable_labels: dict[str, str] | None,
+    latest_labels: dict[str, str] | None,
+) -> list[Argument]:
+    """Argo's BuildArgumentsForRolloutAnalysisRun: a Rollout's analysis args as run args.
+
+    `podTemplateHashValue: Stable|Latest` reads the pod-template-hash label of
+    the stable / newest ReplicaSet; `fieldRef.fieldPath` reads the Rollout.
+    """
+    out: list[Argument] = []
+    for arg in args or []:
+        value = arg.value
+        source = arg.value_from
+        if source is not None:
+            if source.pod_template_hash_value is not None:
+                labels = stable_labels if source.pod_template_hash_value == "Stable" else latest_labels
+                value = (labels or {}).get(POD_TEMPLATE_HASH_LABEL, "")
+            elif source.field_ref is not None:
+                value = _field_value(rollout, source.field_ref.field_path)
+        out.append(Argument(name=arg.name, value=value if value is not None else ""))
+    return out
+
+
+# --------------------------------------------------------------------------- templates
 
 
 class TemplateError(ValueError):
