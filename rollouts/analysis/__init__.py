@@ -13,6 +13,7 @@ How the pieces fit (the AnalysisRun controller shell only wires them up):
   decide -> read secret args -> run providers concurrently -> complete.
 - `providers/`: prometheus, web, job behind `providers.base.MetricProvider`;
   `providers.registry.new_provider(metric, ...)` picks one.
-- `templates` and `args`: what a Rollout needs to create a run —
-  `collect_templates`, `new_run_from_templates`, `rollout_arguments`.
+- `args`: `{{args.x}}` substitution and secret redaction. Building a run from
+  templates and a Rollout's arguments is shared with the rollout controller,
+  so it lives in `rollouts.api.runs`.
 """
