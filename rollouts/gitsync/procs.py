@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_OUTPUT_LIMIT = 32 * 1024 * 1024
+MESSAGE_LIMIT = 4000
 
 
 class ToolError(Exception):
@@ -101,5 +102,7 @@ async def run_tool(
         raise
     if check and code != 0:
         message = stderr.decode(errors="replace").strip() or f"exit status {code}"
+        if len(message) > MESSAGE_LIMIT:
+            message = message[:MESSAGE_LIMIT] + " ... (truncated)"
         raise ToolError(f"{name}: {message}")
     return ToolResult(stdout=stdout, stderr=stderr)

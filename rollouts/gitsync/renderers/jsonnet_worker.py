@@ -1,4 +1,4 @@
-"""Evaluate one Jsonnet file in a child process: `python -m rollouts.gitsync.renderers.jsonnet_worker`.
+"""Evaluate one Jsonnet file in a child process (run as a script: `python jsonnet_worker.py`).
 
 A Python binding cannot be interrupted once evaluation starts, so the time
 limit of a render is enforced by running the evaluation in a process the
@@ -22,6 +22,7 @@ import contextlib
 import importlib
 import json
 import os
+import re
 import resource
 import sys
 from pathlib import Path
@@ -41,34 +42,52 @@ def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def make_import_callback(root: Path, libs: list[Path]) -> Any:
-    real_root = root.resolve()
-    cache: dict[str, bytes] = {}
+class ImportResolver:
+    """The import callback; remembers its last refusal because gojsonnet may garble
+    the text of an exception raised in a callback when it copies it through C."""
 
-    def callback(directory: str, relative: str) -> tuple[str, bytes]:
+    def __init__(self, root: Path, libs: list[Path]) -> None:
+        self.real_root = root.resolve()
+        self.libs = libs
+        self.cache: dict[str, bytes] = {}
+        self.refusal: str | None = None
+
+    def _refuse(self, message: str) -> RuntimeError:
+        self.refusal = message
+        return RuntimeError(message)
+
+    def __call__(self, directory: str, relative: str) -> tuple[str, bytes]:
         if os.path.isabs(relative):
-            raise RuntimeError(f"import {relative!r}: absolute paths are not allowed")
-        for base in [Path(directory), *libs]:
+            raise self._refuse(f"import {relative!r}: absolute paths are not allowed")
+        for base in [Path(directory), *self.libs]:
             candidate = base / relative
-            if not candidate.exists():
-                continue
             real = candidate.resolve()
-            if not _inside(real, real_root):
-                raise RuntimeError(f"import {relative!r} resolves outside the repository")
+            if not _inside(real, self.real_root):
+                raise self._refuse(f"import {relative!r} resolves outside the repository")
             if not real.is_file():
                 continue
             key = str(candidate)
-            if key not in cache:
-                cache[key] = real.read_bytes()
-            return key, cache[key]
-        raise RuntimeError(f"import {relative!r} not found")
+            if key not in self.cache:
+                self.cache[key] = real.read_bytes()
+            return key, self.cache[key]
+        raise self._refuse(f"import {relative!r} not found")
 
-    return callback
+    def clean(self, message: str) -> str:
+        if self.refusal is None:
+            return message
+        pattern = r"(importer error: |couldn't open import \"[^\"]*\": )[^\n]*"
+        return re.sub(pattern, lambda m: m.group(1) + str(self.refusal), message, count=1)
 
 
-def evaluate(request: dict[str, Any]) -> str:
-    root = Path(request["root"])
-    libs = [Path(lib) for lib in request.get("libs", [])]
+def condense(message: str) -> str:
+    """A Go runtime crash (stack overflow, out of memory) prints megabytes; keep its first line."""
+    for line in message.splitlines():
+        if line.startswith("fatal error:") or line.startswith("runtime: out of memory"):
+            return line.strip()
+    return message[:4000]
+
+
+def evaluate(request: dict[str, Any], resolver: ImportResolver) -> str:
     binding = _binding()
     result: str = binding.evaluate_file(
         request["file"],
@@ -76,7 +95,7 @@ def evaluate(request: dict[str, Any]) -> str:
         ext_codes=request.get("ext_codes", {}),
         tla_vars=request.get("tla_vars", {}),
         tla_codes=request.get("tla_codes", {}),
-        import_callback=make_import_callback(root, libs),
+        import_callback=resolver,
         max_stack=request.get("max_stack", 500),
     )
     return result
@@ -86,10 +105,11 @@ def main() -> int:
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
     request = json.loads(sys.stdin.buffer.read())
+    resolver = ImportResolver(Path(request["root"]), [Path(lib) for lib in request.get("libs", [])])
     try:
-        output = evaluate(request)
+        output = evaluate(request, resolver)
     except RuntimeError as error:
-        sys.stderr.write(str(error))
+        sys.stderr.write(resolver.clean(str(error)))
         return 1
     except MemoryError:
         sys.stderr.write("out of memory")

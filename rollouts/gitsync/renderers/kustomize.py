@@ -9,9 +9,10 @@ not a local file or directory (a remote base, a URL) is refused. Helm
 inflation and exec plugins stay disabled (kustomize's defaults).
 
 Options (images, namePrefix, nameSuffix, commonLabels, commonAnnotations,
-namespace) are applied through a generated overlay kustomization in a temp
-directory whose only resource is the app directory; the checkout itself is
-never modified.
+namespace) are applied through a generated overlay kustomization whose only
+resource is the app directory; it lives next to the checkout in the render's
+private work directory (kustomize needs a relative path), so the checkout
+itself is never modified.
 """
 
 from __future__ import annotations
@@ -162,8 +163,10 @@ async def render_kustomize(request: RenderRequest) -> list[dict[str, Any]]:
         target = request.app_dir
         extra = overlay(request.source.kustomize, request.app_dir) if request.source.kustomize else None
         if extra is not None:
-            target = scratch / "overlay"
-            target.mkdir()
+            # kustomize refuses absolute roots, so the overlay sits next to the checkout,
+            # inside the render's private work directory, and points at it relatively.
+            target = Path(tempfile.mkdtemp(prefix="overlay-", dir=request.root.parent))
+            extra["resources"] = ["../" + request.app_dir.relative_to(request.root.parent).as_posix()]
             (target / "kustomization.yaml").write_text(yaml.safe_dump(extra))
         argv = [str(tool_path("kustomize")), "build", str(target), "--load-restrictor", "LoadRestrictionsRootOnly"]
         env = base_env({"HOME": str(scratch), "XDG_CONFIG_HOME": str(scratch / "config")})
