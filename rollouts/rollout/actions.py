@@ -81,9 +81,17 @@ class CreateAnalysisRun:
 
 @dataclass(frozen=True)
 class TerminateAnalysisRun:
-    """Hook for the analysis issue: not produced yet."""
+    """Set spec.terminate on a run the rollout no longer wants measured."""
 
     name: str
+
+
+@dataclass(frozen=True)
+class DeleteAnalysisRun:
+    """Delete a finished run beyond the rollout's run history limits (only runs the rollout owns)."""
+
+    name: str
+    uid: str
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,7 @@ Action = (
     | PatchPod
     | CreateAnalysisRun
     | TerminateAnalysisRun
+    | DeleteAnalysisRun
     | RecordEvent
     | UpdateStatus
     | RequeueAfter

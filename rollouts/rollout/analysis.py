@@ -1,11 +1,16 @@
-"""Canary analysis from the rollout's side: which AnalysisRuns should exist, and what they decided.
+"""Analysis from the rollout's side: which AnalysisRuns should exist, and what they decided.
 
 Pure, like plan.decide(): given the rollout, the AnalysisRuns it owns and its
-templates, it returns runs to create or terminate, the run statuses Argo
-records in `status.canary`, and the verdict: a Failed or Error run aborts the
-update, an Inconclusive one pauses it (InconclusiveAnalysisRun) until promote
-or abort, a Successful step run completes its step. Names, labels and owner
-references are Argo's, so Argo's tools see the same runs.
+templates, it returns runs to create, terminate or delete, the run statuses
+Argo records in `status.canary` / `status.blueGreen`, and the verdict: a
+Failed or Error run aborts the update, an Inconclusive one pauses it
+(InconclusiveAnalysisRun) until promote or abort, a Successful step run
+completes its step, a Successful pre-promotion run lets the active Service
+switch and a Successful post-promotion run lets the new ReplicaSet become
+stable. Names, labels and owner references are Argo's, so Argo's tools see the
+same runs. A run is found again by its name; a retried rollout gets a fresh
+run named `<name>.<n>` (Argo's collision counter), and finished runs beyond
+the rollout's run history limits are deleted.
 
 The AnalysisRun spec is built from templates by rollouts/api/runs.py, which
 the analysis controller shares; the two packages never import each other.
@@ -31,25 +36,52 @@ from rollouts.api.constants import (
 )
 from rollouts.api.rollout import AnalysisTemplateRef, Rollout, RolloutAnalysis
 from rollouts.api.runs import collect_templates, new_run_from_templates, rollout_arguments
-from rollouts.rollout.actions import CreateAnalysisRun, TerminateAnalysisRun
+from rollouts.rollout.actions import CreateAnalysisRun, DeleteAnalysisRun, TerminateAnalysisRun
 
 BACKGROUND = "Background"
 STEP = "Step"
+PRE_PROMOTION = "PrePromotion"
+POST_PROMOTION = "PostPromotion"
 STEP_INDEX_LABEL = "step-index"
 COMPLETED = (ANALYSIS_SUCCESSFUL, ANALYSIS_FAILED, ANALYSIS_ERROR, ANALYSIS_INCONCLUSIVE)
 
 TemplateLookup = Callable[[AnalysisTemplateRef], AnalysisTemplate | None]
 
 
+RunAction = CreateAnalysisRun | TerminateAnalysisRun | DeleteAnalysisRun
+
+
 @dataclass
 class AnalysisVerdict:
-    actions: list[CreateAnalysisRun | TerminateAnalysisRun] = field(default_factory=list)
+    actions: list[RunAction] = field(default_factory=list)
     step_run_status: dict[str, Any] | None = None
     background_run_status: dict[str, Any] | None = None
     abort_message: str | None = None
     inconclusive: bool = False
     step_completed: bool = False
     error: str | None = None
+
+
+@dataclass
+class BlueGreenAnalysisVerdict:
+    actions: list[RunAction] = field(default_factory=list)
+    pre_run_status: dict[str, Any] | None = None
+    post_run_status: dict[str, Any] | None = None
+    pre_successful: bool = False
+    post_successful: bool = False
+    abort_message: str | None = None
+    inconclusive: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryLimits:
+    """The rollout's spec.analysis run history limits and the pod hashes of its ReplicaSets."""
+
+    successful: int
+    unsuccessful: int
+    replicaset_hashes: dict[str, bool]
+    """pod-template-hash -> the ReplicaSet is being deleted."""
 
 
 def _phase(run: dict[str, Any]) -> str:
@@ -64,9 +96,40 @@ def _run_status(run: dict[str, Any]) -> dict[str, Any]:
     return status
 
 
-def run_name(rollout: str, pod_hash: str, revision: int, step_index: int | None = None) -> str:
+def run_name(rollout: str, pod_hash: str, revision: int, infix: int | str | None = None) -> str:
     base = f"{rollout}-{pod_hash}-{revision}"
-    return base if step_index is None else f"{base}-{step_index}"
+    return base if infix is None else f"{base}-{infix}"
+
+
+def _collision_index(name: str, base: str) -> int | None:
+    """0 for `base`, n for `base.n` (Argo's collision counter), None for another name."""
+    if name == base:
+        return 0
+    prefix, dot, counter = name.rpartition(".")
+    if dot and prefix == base and counter.isdigit():
+        return int(counter)
+    return None
+
+
+def current_run(by_name: dict[str, dict[str, Any]], base: str) -> tuple[str, dict[str, Any] | None]:
+    """The newest run for `base` (highest collision counter) and its name; (base, None) when none exists."""
+    found: tuple[int, str] | None = None
+    for name in by_name:
+        index = _collision_index(name, base)
+        if index is not None and (found is None or index > found[0]):
+            found = (index, name)
+    if found is None:
+        return base, None
+    return found[1], by_name[found[1]]
+
+
+def _retry_name(base: str, index_of_current: str) -> str:
+    index = _collision_index(index_of_current, base) or 0
+    return f"{base}.{index + 1}"
+
+
+def _finished(run: dict[str, Any]) -> bool:
+    return _phase(run) in COMPLETED or bool((run.get("spec") or {}).get("terminate"))
 
 
 def _build_run(
@@ -136,8 +199,13 @@ def canary_analysis(
     step_index: int | None,
     at_analysis_step: bool,
     progressing: bool,
+    retrying: bool = False,
+    history: HistoryLimits | None = None,
 ) -> AnalysisVerdict:
-    """What analysis wants this reconcile. `progressing`: a canary is under way, not aborted."""
+    """What analysis wants this reconcile. `progressing`: a canary is under way, not aborted.
+
+    `retrying`: the rollout was aborted and a human retried it, so a finished run is replaced by a new one.
+    """
     rollout = Rollout.from_dict(rollout_raw)
     canary = rollout.spec.strategy.canary
     verdict = AnalysisVerdict()
@@ -146,13 +214,14 @@ def canary_analysis(
     if canary is None:
         return verdict
 
-    def ensure(name: str, analysis: RolloutAnalysis, kind: str, index: int | None) -> dict[str, Any] | None:
-        wanted.add(name)
-        existing = by_name.get(name)
-        if existing is not None:
-            return existing
-        try:
-            body = _build_run(
+    def ensure(base: str, analysis: RolloutAnalysis, kind: str, index: int | None) -> dict[str, Any] | None:
+        run, error = _ensure_run(
+            by_name=by_name,
+            wanted=wanted,
+            actions=verdict.actions,
+            base=base,
+            retrying=retrying,
+            build=lambda name: _build_run(
                 rollout_raw=rollout_raw,
                 analysis=analysis,
                 lookup=lookup,
@@ -162,12 +231,11 @@ def canary_analysis(
                 revision=revision,
                 stable_hash=stable_hash,
                 step_index=index,
-            )
-        except ValueError as error:  # TemplateError (missing template, bad merge) or ArgumentError
-            verdict.error = str(error)
-            return None
-        verdict.actions.append(CreateAnalysisRun(body=body))
-        return None
+            ),
+        )
+        if error:
+            verdict.error = error
+        return run
 
     background = canary.analysis
     starting = (background.starting_step or 0) if background else 0
@@ -196,9 +264,166 @@ def canary_analysis(
             elif phase == ANALYSIS_INCONCLUSIVE:
                 verdict.inconclusive = True
 
-    # Runs no longer wanted (aborted, promoted, superseded revision, finished step) stop measuring.
-    for name, run in by_name.items():
-        if name in wanted or _phase(run) in COMPLETED or (run.get("spec") or {}).get("terminate"):
+    verdict.actions.extend(_retire_others(by_name=by_name, wanted=wanted, history=history))
+    return verdict
+
+
+def _ensure_run(
+    *,
+    by_name: dict[str, dict[str, Any]],
+    wanted: set[str],
+    actions: list[RunAction],
+    base: str,
+    retrying: bool,
+    build: Callable[[str], dict[str, Any]],
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The current run for `base`, creating it (or its retry) when needed; (run or None, error or None)."""
+    name, existing = current_run(by_name, base)
+    if existing is not None and not (retrying and _finished(existing)):
+        wanted.add(name)
+        return existing, None
+    if existing is not None:
+        name = _retry_name(base, name)
+    wanted.add(name)
+    try:
+        body = build(name)
+    except ValueError as error:  # TemplateError (missing template, bad merge) or ArgumentError
+        return None, str(error)
+    actions.append(CreateAnalysisRun(body=body))
+    return None, None
+
+
+def _retire_others(
+    *, by_name: dict[str, dict[str, Any]], wanted: set[str], history: HistoryLimits | None
+) -> list[RunAction]:
+    """Runs no longer wanted stop measuring; finished ones beyond the history limits are deleted.
+
+    Argo's FilterAnalysisRunsToDelete: newest first, a run without a pod hash
+    or whose ReplicaSet is gone or going is deleted, then up to `successful`
+    Successful and `unsuccessful` Failed/Error/Inconclusive runs are kept.
+    """
+    actions: list[RunAction] = []
+    others = [run for name, run in by_name.items() if name not in wanted]
+    for run in others:
+        if not _finished(run):
+            actions.append(TerminateAnalysisRun(name=run["metadata"]["name"]))
+    if history is None:
+        return actions
+    kept = {ANALYSIS_SUCCESSFUL: 0, "unsuccessful": 0}
+    newest_first = sorted(
+        others,
+        key=lambda run: (str(run["metadata"].get("creationTimestamp") or ""), run["metadata"]["name"]),
+        reverse=True,
+    )
+    for run in newest_first:
+        meta = run["metadata"]
+        pod_hash = (meta.get("labels") or {}).get(POD_TEMPLATE_HASH_LABEL)
+        delete = pod_hash is None or history.replicaset_hashes.get(pod_hash, True)
+        phase = _phase(run)
+        if not delete and phase == ANALYSIS_SUCCESSFUL:
+            kept[ANALYSIS_SUCCESSFUL] += 1
+            delete = kept[ANALYSIS_SUCCESSFUL] > history.successful
+        elif not delete and phase in (ANALYSIS_FAILED, ANALYSIS_ERROR, ANALYSIS_INCONCLUSIVE):
+            kept["unsuccessful"] += 1
+            delete = kept["unsuccessful"] > history.unsuccessful
+        if delete and not meta.get("deletionTimestamp"):
+            actions.append(DeleteAnalysisRun(name=meta["name"], uid=str(meta.get("uid") or "")))
+    return actions
+
+
+def blue_green_analysis(
+    *,
+    rollout_raw: dict[str, Any],
+    runs: list[dict[str, Any]],
+    lookup: TemplateLookup,
+    pod_hash: str,
+    stable_hash: str,
+    revision: int,
+    cancel: bool,
+    skip_pre: bool,
+    skip_post: bool,
+    inconclusive_paused: bool,
+    retrying: bool,
+    rerun_inconclusive: bool = False,
+    history: HistoryLimits | None = None,
+) -> BlueGreenAnalysisVerdict:
+    """Argo's reconcileAnalysisRuns for blue-green: the pre- and post-promotion runs of the new ReplicaSet.
+
+    `cancel`: fully promoted, aborted, promoteFull, fast rollback or first
+    deploy; running runs stop, the finished ones stay recorded in status.
+    `skip_pre` / `skip_post`: Argo's skipPre/PostPromotionAnalysisRun (the
+    switch happened already / not yet, or the new ReplicaSet is not saturated).
+    `rerun_inconclusive`: a human promoted past an Inconclusive run, which is measured again.
+    """
+    rollout = Rollout.from_dict(rollout_raw)
+    blue_green = rollout.spec.strategy.blue_green
+    verdict = BlueGreenAnalysisVerdict()
+    by_name = {run["metadata"]["name"]: run for run in runs}
+    wanted: set[str] = set()
+    if blue_green is None:
+        return verdict
+
+    def reconcile(analysis: RolloutAnalysis | None, infix: str, kind: str, skip: bool) -> dict[str, Any] | None:
+        base = run_name(rollout.name, pod_hash, revision, infix)
+        name, existing = current_run(by_name, base)
+        if analysis is None or not analysis.templates:
+            return None
+        if cancel or skip:
+            if existing is not None:
+                wanted.add(name)  # still the run status records (Argo keeps it once stable)
+                if not _finished(existing):
+                    verdict.actions.append(TerminateAnalysisRun(name=name))
+            return existing
+        if inconclusive_paused:
+            if existing is not None:
+                wanted.add(name)
+            return existing
+        run, error = _ensure_run(
+            by_name=by_name,
+            wanted=wanted,
+            actions=verdict.actions,
+            base=base,
+            retrying=retrying
+            or (rerun_inconclusive and existing is not None and _phase(existing) == ANALYSIS_INCONCLUSIVE),
+            build=lambda run_name_: _build_run(
+                rollout_raw=rollout_raw,
+                analysis=analysis,
+                lookup=lookup,
+                name=run_name_,
+                kind=kind,
+                pod_hash=pod_hash,
+                revision=revision,
+                stable_hash=stable_hash,
+                step_index=None,
+            ),
+        )
+        if error:
+            verdict.error = error
+        return run
+
+    for analysis, infix, kind, skip, post in (
+        (blue_green.pre_promotion_analysis, "pre", PRE_PROMOTION, skip_pre, False),
+        (blue_green.post_promotion_analysis, "post", POST_PROMOTION, skip_post, True),
+    ):
+        run = reconcile(analysis, infix, kind, skip)
+        if run is None:
             continue
-        verdict.actions.append(TerminateAnalysisRun(name=name))
+        run_status = _run_status(run)
+        phase = _phase(run)
+        if post:
+            verdict.post_run_status = run_status
+            verdict.post_successful = phase == ANALYSIS_SUCCESSFUL
+        else:
+            verdict.pre_run_status = run_status
+            verdict.pre_successful = phase == ANALYSIS_SUCCESSFUL
+        if cancel:
+            continue
+        if phase == ANALYSIS_INCONCLUSIVE:
+            verdict.inconclusive = True
+        elif phase in (ANALYSIS_FAILED, ANALYSIS_ERROR):
+            stage = "post-promotion" if post else "pre-promotion"
+            message = f"Blue/green {stage} analysis phase error/failed"
+            detail = (run.get("status") or {}).get("message")
+            verdict.abort_message = f"{message}: {detail}" if detail else message
+    verdict.actions.extend(_retire_others(by_name=by_name, wanted=wanted, history=history))
     return verdict

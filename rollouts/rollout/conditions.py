@@ -172,6 +172,38 @@ def rollout_healthy(*, replicas: int, step_count: int, generation: int, old: Sta
     )
 
 
+def blue_green_progressing(*, old: Status, new: Status) -> bool:
+    """Argo's RolloutProgressing for blue-green: counters, or a preview / active selector switch."""
+    old_bg, new_bg = old.get("blueGreen") or {}, new.get("blueGreen") or {}
+    selector_moved = old_bg.get("activeSelector", "") != new_bg.get("activeSelector", "") or old_bg.get(
+        "previewSelector", ""
+    ) != new_bg.get("previewSelector", "")
+    old_old_replicas = int(old.get("replicas") or 0) - int(old.get("updatedReplicas") or 0)
+    new_old_replicas = int(new.get("replicas") or 0) - int(new.get("updatedReplicas") or 0)
+    return (
+        int(new.get("updatedReplicas") or 0) != int(old.get("updatedReplicas") or 0)
+        or new_old_replicas < old_old_replicas
+        or int(new.get("readyReplicas") or 0) > int(old.get("readyReplicas") or 0)
+        or int(new.get("availableReplicas") or 0) > int(old.get("availableReplicas") or 0)
+        or selector_moved
+    )
+
+
+def blue_green_healthy(*, replicas: int, has_preview: bool, generation: int, old: Status, new: Status) -> bool:
+    """Argo's RolloutHealthy for blue-green: all updated and available, and both Services on the new pods."""
+    bg = new.get("blueGreen") or {}
+    current = new.get("currentPodHash", "")
+    completed_strategy = bg.get("activeSelector", "") == current and (
+        not has_preview or bg.get("previewSelector", "") == current
+    )
+    return (
+        int(new.get("updatedReplicas") or 0) == replicas
+        and int(new.get("availableReplicas") or 0) == replicas
+        and old.get("observedGeneration") == str(generation)
+        and completed_strategy
+    )
+
+
 def rollout_timed_out(*, status: Status, deadline_seconds: int, now: datetime) -> bool:
     """Argo's RolloutTimedOut: the Progressing condition was last updated more than the deadline ago."""
     condition = get_condition(status, CONDITION_PROGRESSING)
@@ -204,8 +236,19 @@ def calculate_phase(
         return PHASE_PROGRESSING, "more replicas need to be updated"
     if int(status.get("availableReplicas") or 0) < int(status.get("updatedReplicas") or 0):
         return PHASE_PROGRESSING, "updated replicas are still becoming available"
-    canary = (spec.get("strategy") or {}).get("canary")
-    if canary is not None:
+    strategy = spec.get("strategy") or {}
+    blue_green = strategy.get("blueGreen")
+    canary = strategy.get("canary")
+    if blue_green is not None:
+        active = (status.get("blueGreen") or {}).get("activeSelector", "")
+        if not active or active != status.get("currentPodHash"):
+            return PHASE_PROGRESSING, "active service cutover pending"
+        if not rollout_completed(status):
+            post = (status.get("blueGreen") or {}).get("postPromotionAnalysisRunStatus") or {}
+            if blue_green.get("postPromotionAnalysis") is not None and post.get("status") not in _COMPLETED_RUN:
+                return PHASE_PROGRESSING, "waiting for analysis to complete"
+            return PHASE_PROGRESSING, "waiting for post-promotion verification to complete"
+    elif canary is not None:
         if canary.get("trafficRouting") is None and int(status.get("replicas") or 0) > int(
             status.get("updatedReplicas") or 0
         ):
@@ -213,6 +256,9 @@ def calculate_phase(
         if not rollout_completed(status):
             return PHASE_PROGRESSING, "waiting for all steps to complete"
     return PHASE_HEALTHY, ""
+
+
+_COMPLETED_RUN = ("Successful", "Failed", "Error", "Inconclusive")
 
 
 def restart_pending(spec: dict[str, Any], status: Status) -> bool:

@@ -37,6 +37,7 @@ from rollouts.kube.informer import Informer, Object, object_key
 from rollouts.rollout.actions import (
     CreateAnalysisRun,
     CreateReplicaSet,
+    DeleteAnalysisRun,
     DeletePod,
     DeleteReplicaSet,
     PatchPod,
@@ -240,6 +241,9 @@ class RolloutController:
                 self.analysis_runs.upsert_local(
                     await self.client.patch(ANALYSIS_RUNS, namespace, action.name, {"spec": {"terminate": True}})
                 )
+        elif isinstance(action, DeleteAnalysisRun):
+            with contextlib.suppress(NotFoundError):
+                await self.client.delete(ANALYSIS_RUNS, namespace, action.name, uid=action.uid or None)
         elif isinstance(action, DeletePod):
             await self._delete_pod(namespace, action)
         elif isinstance(action, PatchPod):

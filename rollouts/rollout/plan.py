@@ -42,6 +42,7 @@ from rollouts.api.constants import (
     DESIRED_REPLICAS_ANNOTATION,
     PAUSE_CANARY_STEP,
     PAUSE_INCONCLUSIVE_ANALYSIS,
+    POD_TEMPLATE_HASH_LABEL,
     REVISION_ANNOTATION,
     SCALE_DOWN_DEADLINE_ANNOTATION,
 )
@@ -127,6 +128,12 @@ parse_time = cond.parse_time
 
 def decide(observed: Observed, now: datetime) -> Plan:
     """Pure: the same observed state and `now` always give the same plan."""
+    strategy = (observed.rollout.get("spec") or {}).get("strategy")
+    if isinstance(strategy, dict) and strategy.get("blueGreen") is not None and strategy.get("canary") is None:
+        # Imported here: bluegreen.py builds on this module's _Reconcile.
+        from rollouts.rollout.bluegreen import BlueGreenReconcile
+
+        return BlueGreenReconcile(observed, now).run()
     return _Reconcile(observed, now).run()
 
 
@@ -236,20 +243,24 @@ class _Reconcile:
             return self.invalid(str(error))
 
     def _missing_service(self) -> str:
-        strategy = self.rollout.spec.strategy.canary
-        if strategy is None:
-            return ""
-        for field_name, service in (
-            ("canaryService", strategy.canary_service),
-            ("stableService", strategy.stable_service),
-        ):
+        """Argo's ValidateRolloutReferencedResources for Services: a named Service must exist."""
+        canary, blue_green = self.rollout.spec.strategy.canary, self.rollout.spec.strategy.blue_green
+        named: list[tuple[str, str | None]] = []
+        if canary is not None:
+            named = [("canary.canaryService", canary.canary_service), ("canary.stableService", canary.stable_service)]
+        elif blue_green is not None:
+            named = [
+                ("blueGreen.activeService", blue_green.active_service),
+                ("blueGreen.previewService", blue_green.preview_service),
+            ]
+        for field_name, service in named:
             if service and service in self.observed.services and self.observed.services[service] is None:
-                return f'spec.strategy.canary.{field_name}: Invalid value: "{service}": services "{service}" not found'
+                return f'spec.strategy.{field_name}: Invalid value: "{service}": services "{service}" not found'
         return ""
 
     def _blue_green(self) -> Plan:
-        """Hook for the blue-green issue: until then such a rollout is reported, never touched."""
-        return self.invalid("spec.strategy.blueGreen: the blue-green strategy is not supported by this controller yet")
+        """Overridden by bluegreen.BlueGreenReconcile, which decide() picks for blue-green rollouts."""
+        return self.invalid("spec.strategy: a rollout needs exactly one of canary and blueGreen")
 
     def invalid(self, error: str) -> Plan:
         """Argo's createInvalidRolloutCondition: InvalidSpec condition, phase Degraded, no action on pods."""
@@ -328,14 +339,13 @@ class _Reconcile:
     def _create_new_replicaset(self, pod_hash: str) -> Plan:
         """Argo's createDesiredReplicaSet, after which Argo's reconcile ends (the rollout was written)."""
         revision = rsutil.max_revision(self.older_rss) + 1
-        stable_exists = self.stable_rs is not None
-        metadata = self.strategy.canary_metadata if stable_exists else self.strategy.stable_metadata
+        new_meta, stable_meta = self._new_and_stable_metadata()
         body = rsutil.new_replicaset(
             rollout=self.raw,
             template=self.template,
             pod_hash=pod_hash,
             revision_number=revision,
-            ephemeral_metadata=_metadata_dict(metadata),
+            ephemeral_metadata=new_meta if self.stable_rs is not None else stable_meta,
         )
         self.actions.append(CreateReplicaSet(body=body))
         if self.rollout_revision != revision:
@@ -503,9 +513,12 @@ class _Reconcile:
             self.restarted_at = restart_at
         return len(decision.to_delete)
 
+    def _new_and_stable_metadata(self) -> tuple[dict[str, dict[str, str]] | None, dict[str, dict[str, str]] | None]:
+        """The ephemeral pod metadata of the new (canary) and of the stable pods."""
+        return _metadata_dict(self.strategy.canary_metadata), _metadata_dict(self.strategy.stable_metadata)
+
     def _reconcile_ephemeral_metadata(self) -> None:
-        canary_meta = _metadata_dict(self.strategy.canary_metadata)
-        stable_meta = _metadata_dict(self.strategy.stable_metadata)
+        canary_meta, stable_meta = self._new_and_stable_metadata()
         if canary_meta is None and stable_meta is None:
             return
         assert self.new_rs is not None
@@ -544,7 +557,20 @@ class _Reconcile:
             observed_generation = int((rs.get("status") or {}).get("observedGeneration") or 0)
             if rsutil.status_replicas(rs) != 0 or rsutil.spec_replicas(rs) != 0 or generation > observed_generation:
                 continue
+            if rsutil.rs_hash(rs) in self._referenced_hashes():
+                continue  # a Service (or our status) still names it: never leave a selector on a deleted RS
             self.actions.append(DeleteReplicaSet(name=rsutil.rs_name(rs), uid=rsutil.rs_uid(rs)))
+
+    def _referenced_hashes(self) -> set[str]:
+        """Argo's isReplicaSetReferenced: pod hashes our status or a Service selector still points at."""
+        hashes = {str(self.old.get("stableRS") or ""), str(self.old.get("currentPodHash") or "")}
+        blue_green = self.old.get("blueGreen") or {}
+        hashes |= {str(blue_green.get("activeSelector") or ""), str(blue_green.get("previewSelector") or "")}
+        for service in self.observed.services.values():
+            if service is not None:
+                hashes.add(str(((service.get("spec") or {}).get("selector") or {}).get(POD_TEMPLATE_HASH_LABEL, "")))
+        hashes.discard("")
+        return hashes
 
     def _reconcile_services(self) -> None:
         """Argo's reconcileStableAndCanaryService (no traffic routing)."""
@@ -600,6 +626,8 @@ class _Reconcile:
             step_index=self._old_step_index(),
             at_analysis_step=step is not None and step.analysis is not None,
             progressing=progressing,
+            retrying=self._retrying(),
+            history=self._history_limits(),
         )
         if verdict.error:
             raise InvalidValueError(f"spec.strategy.canary.analysis: {verdict.error}")
@@ -611,6 +639,17 @@ class _Reconcile:
             return
         if verdict.inconclusive and not self._inconclusive_resumed():
             self.pause.add_reasons.append(PAUSE_INCONCLUSIVE_ANALYSIS)
+
+    def _retrying(self) -> bool:
+        """A human retried an aborted rollout (abortedAt still recorded, abort cleared): runs start afresh."""
+        return bool(self.old.get("abortedAt")) and not self.pause.is_aborted()
+
+    def _history_limits(self) -> rollout_analysis.HistoryLimits:
+        return rollout_analysis.HistoryLimits(
+            successful=self.rollout.spec.effective_successful_run_history_limit(),
+            unsuccessful=self.rollout.spec.effective_unsuccessful_run_history_limit(),
+            replicaset_hashes={rsutil.rs_hash(rs): rsutil.is_being_deleted(rs) for rs in self.all_rss},
+        )
 
     def _inconclusive_resumed(self) -> bool:
         """A human promoted past an Inconclusive run: the pause was added and then cleared."""
@@ -1005,6 +1044,12 @@ class _Reconcile:
     def _deadline_seconds(self) -> int:
         return self.rollout.spec.effective_progress_deadline_seconds()
 
+    def _progressing(self, status: dict[str, Any]) -> bool:
+        return cond.rollout_progressing(old=self.old, new=status)
+
+    def _available(self) -> bool:
+        return rsutil.total_available(self.all_rss) >= self.replicas
+
     def _healthy(self, status: dict[str, Any]) -> bool:
         return cond.rollout_healthy(
             replicas=self.replicas, step_count=self.step_count, generation=self.generation, old=self.old, new=status
@@ -1014,7 +1059,7 @@ class _Reconcile:
         """Argo's evaluateProgressDeadlineAbort (spec.progressDeadlineAbort)."""
         if not self.rollout.spec.progress_deadline_abort or self.pause.is_aborted():
             return
-        if cond.rollout_completed(status) or cond.rollout_progressing(old=self.old, new=status):
+        if cond.rollout_completed(status) or self._progressing(status):
             return
         if self._is_indefinite_step() or self._waiting_for_scale_down():
             return
@@ -1073,7 +1118,7 @@ class _Reconcile:
                         now,
                     ),
                 )
-            elif cond.rollout_progressing(old=self.old, new=status) or became_unhealthy:
+            elif self._progressing(status) or became_unhealthy:
                 message = cond.REPLICA_SET_PROGRESSING_MESSAGE.format(name)
                 reason = cond.REPLICA_SET_UPDATED_REASON
                 if status.get("stableRS") == status.get("currentPodHash") and became_unhealthy:
@@ -1100,7 +1145,7 @@ class _Reconcile:
                     ),
                 )
 
-        available = rsutil.total_available(self.all_rss) >= self.replicas
+        available = self._available()
         cond.set_condition(
             status,
             cond.new_condition(

@@ -16,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rollouts.rollout.actions import (
+    CreateAnalysisRun,
     CreateReplicaSet,
+    DeleteAnalysisRun,
     DeletePod,
     DeleteReplicaSet,
     PatchPod,
@@ -24,6 +26,7 @@ from rollouts.rollout.actions import (
     PatchRolloutMetadata,
     PatchServiceSelector,
     ScaleReplicaSet,
+    TerminateAnalysisRun,
 )
 from rollouts.rollout.conditions import timestamp
 from rollouts.rollout.plan import Observed, Plan, decide
@@ -62,6 +65,15 @@ def rollout(
     return body
 
 
+def blue_green_rollout(
+    *, replicas: int | None = 3, image: str = "app:v1", spec: dict[str, Any] | None = None, **blue_green: Any
+) -> dict[str, Any]:
+    """A blue-green rollout (activeService "active" unless given)."""
+    body = rollout(replicas=replicas, image=image, spec=spec)
+    body["spec"]["strategy"] = {"blueGreen": {"activeService": "active", **blue_green}}
+    return body
+
+
 def service(name: str, selector_hash: str | None = None, *, managed: bool = True) -> dict[str, Any]:
     selector = {"app": "app"}
     if selector_hash:
@@ -94,6 +106,8 @@ class World:
     history: list[Plan] = field(default_factory=list)
     evicted: list[str] = field(default_factory=list)
     observe_pods: bool = True
+    analysis_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    analysis_templates: dict[tuple[bool, str], dict[str, Any]] = field(default_factory=dict)
     _serial: int = 0
     _last_created: datetime = START - timedelta(days=1)
 
@@ -105,6 +119,8 @@ class World:
             replicasets=copy.deepcopy(list(self.replicasets.values())),
             services=copy.deepcopy(self.services),
             pods=copy.deepcopy(list(self.pods.values())) if self.observe_pods else None,
+            analysis_runs=copy.deepcopy(list(self.analysis_runs.values())),
+            analysis_templates=copy.deepcopy(self.analysis_templates),
         )
 
     def reconcile(self) -> Plan:
@@ -155,6 +171,17 @@ class World:
             self.evicted.append(action.name)
         elif isinstance(action, PatchPod):
             _merge(self.pods[action.name], action.patch)
+        elif isinstance(action, CreateAnalysisRun):
+            body = copy.deepcopy(action.body)
+            name = body["metadata"]["name"]
+            assert name not in self.analysis_runs, f"create of an existing AnalysisRun {name}"
+            body["metadata"]["creationTimestamp"] = self._created_stamp()
+            body["metadata"]["uid"] = f"run-uid-{name}"
+            self.analysis_runs[name] = body
+        elif isinstance(action, TerminateAnalysisRun):
+            self.analysis_runs[action.name].setdefault("spec", {})["terminate"] = True
+        elif isinstance(action, DeleteAnalysisRun):
+            assert self.analysis_runs.pop(action.name)["metadata"]["uid"] == action.uid
         self._refresh_status()
 
     # ----------------------------------------------------------------- cluster side
@@ -240,6 +267,15 @@ class World:
             sorted((name, _ready(pod)) for name, pod in self.pods.items()),
             copy.deepcopy(self.services),
         )
+
+    def finish_run(self, name: str, phase: str, message: str = "") -> None:
+        """The analysis controller: the run ends in `phase`."""
+        self.analysis_runs[name]["status"] = {"phase": phase, **({"message": message} if message else {})}
+
+    def service_hash(self, name: str) -> str:
+        svc = self.services[name]
+        assert svc is not None
+        return str(svc["spec"]["selector"].get(HASH_LABEL, ""))
 
     def tick(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
