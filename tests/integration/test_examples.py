@@ -1,6 +1,6 @@
 """Every manifest in examples/ is accepted by the API server, parses with our models and lints clean.
 
-The canary and rolling examples are then driven by the running controller to
+The canary, rolling and blue-green examples are then driven by the running controller to
 Healthy; the demo (tests/e2e/test_demo.py) runs examples/canary-analysis.yaml
 through a good and a bad update.
 """
@@ -79,7 +79,7 @@ async def test_example_applies_to_the_api_server(kube: Kube, crds: None, path: P
             assert model.spec.replicas == doc["spec"]["replicas"]
 
 
-@pytest.mark.parametrize("name", ["canary-analysis.yaml", "rolling-update.yaml"])
+@pytest.mark.parametrize("name", ["canary-analysis.yaml", "rolling-update.yaml", "bluegreen-preview-analysis.yaml"])
 async def test_example_rollouts_become_healthy(kube: Kube, crds: None, name: str) -> None:
     docs = documents(REPO / "examples" / name)
     for doc in docs:
