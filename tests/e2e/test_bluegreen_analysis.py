@@ -75,6 +75,21 @@ async def test_pre_promotion_failure_keeps_the_active_service_on_the_old_version
     )
     assert await kube.service_hash("pre-active") == stable
 
+    # `retry`: a fresh run under Argo's collision-counter name; it fails again and aborts again.
+    await kube.patch_status("pre", {"abort": False})
+    again = await kube.wait(
+        "pre",
+        lambda o: (
+            bool(status(o).get("abort"))
+            and (status(o).get("blueGreen") or {}).get("prePromotionAnalysisRunStatus", {}).get("name")
+            == f"{run_status['name']}.1"
+        ),
+        what="aborted again by the retried run",
+        timeout=90,
+    )
+    assert status(again)["blueGreen"]["prePromotionAnalysisRunStatus"]["status"] == "Failed"
+    assert await kube.service_hash("pre-active") == stable
+
 
 async def test_passing_pre_and_post_promotion_analysis_promotes(kube: Kube) -> None:
     stable = await start(
