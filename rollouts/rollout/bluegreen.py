@@ -140,11 +140,22 @@ class BlueGreenReconcile(_Reconcile):
         self.pre_run, self.post_run = self._observed_runs()
         try:
             if self._is_scaling_event():
-                self._reconcile_blue_green_replicasets()
-                return self._sync_status_blue_green()
+                return self._sync_replicas_only()
             return self._rollout_blue_green()
         except InvalidValueError as error:
             return self.invalid(str(error))
+
+    def _sync_replicas_only(self) -> Plan:
+        """Argo's syncReplicasOnly: a scaling event resizes the ReplicaSets and refreshes the counters only."""
+        self._reconcile_blue_green_replicasets()
+        status = copy.deepcopy(self.base)
+        active = str((status.get("blueGreen") or {}).get("activeSelector") or "")
+        active_rs = next((rs for rs in self.all_rss if active and rsutil.rs_hash(rs) == active), None)
+        counted = [active_rs] if active_rs is not None else self.all_rss
+        status["HPAReplicas"] = rsutil.total_status(counted)
+        status["availableReplicas"] = rsutil.total_available(counted)
+        self.status_in_progress = status
+        return self._persist(status)
 
     # ------------------------------------------------------------------ rolloutBlueGreen
 
