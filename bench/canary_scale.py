@@ -1,7 +1,9 @@
 """Scale benchmark of the rollout controller (issue 4).
 
 Starts a local control plane and the controller (a separate process, so its CPU
-and memory are its own), creates N canary Rollouts, waits until all are
+and memory are its own), creates N canary Rollouts (or, with --strategy
+bluegreen, N blue-green Rollouts each with its active Service, where Healthy
+means the active Service switched to the new pods), waits until all are
 Healthy, then changes every pod template once and measures per rollout:
   - spec change -> new ReplicaSet created (seen on a watch),
   - spec change -> Rollout Healthy again on the new revision,
@@ -37,7 +39,11 @@ GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "rollouts"
 NAMESPACE = "bench"
 
 
-def rollout(name: str, replicas: int, image: str) -> dict[str, Any]:
+def rollout(name: str, replicas: int, image: str, strategy: str = "canary") -> dict[str, Any]:
+    steps = [{"setWeight": 20}, {"pause": {"duration": "0s"}}, {"setWeight": 60}]
+    chosen: dict[str, Any] = {"canary": {"steps": steps}}
+    if strategy == "bluegreen":
+        chosen = {"blueGreen": {"activeService": name}}
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "Rollout",
@@ -49,9 +55,13 @@ def rollout(name: str, replicas: int, image: str) -> dict[str, Any]:
                 "metadata": {"labels": {"app": name}},
                 "spec": {"containers": [{"name": "app", "image": image}]},
             },
-            "strategy": {"canary": {"steps": [{"setWeight": 20}, {"pause": {"duration": "0s"}}, {"setWeight": 60}]}},
+            "strategy": chosen,
         },
     }
+
+
+def service(name: str) -> dict[str, Any]:
+    return {"metadata": {"name": name}, "spec": {"selector": {"app": name}, "ports": [{"port": 80}]}}
 
 
 def proc_cpu_seconds(pid: int) -> float:
@@ -127,8 +137,10 @@ async def run(args: argparse.Namespace) -> None:
         try:
             names = [f"ro-{i:04d}" for i in range(args.rollouts)]
             for name in names:
+                if args.strategy == "bluegreen":
+                    await core.create_namespaced_service(NAMESPACE, service(name))
                 await custom.create_namespaced_custom_object(
-                    GROUP, VERSION, NAMESPACE, PLURAL, rollout(name, args.replicas, "app:v1")
+                    GROUP, VERSION, NAMESPACE, PLURAL, rollout(name, args.replicas, "app:v1", args.strategy)
                 )
             print(f"created {len(names)} rollouts; waiting for Healthy", flush=True)
             await wait_all(custom, names, generation=1, timeout=args.timeout)
@@ -169,7 +181,7 @@ async def run(args: argparse.Namespace) -> None:
     to_rs = [(new_rs_at[n] - changed_at[n]) * 1000 for n in names if n in new_rs_at]
     to_healthy = [(healthy_at[n] - changed_at[n]) * 1000 for n in names]
     print()
-    print(f"rollouts={args.rollouts} replicas={args.replicas} workers={args.workers}")
+    print(f"strategy={args.strategy} rollouts={args.rollouts} replicas={args.replicas} workers={args.workers}")
     for label, values in (("spec change -> new RS (ms)", to_rs), ("spec change -> Healthy (ms)", to_healthy)):
         if not values:
             print(f"{label:30} no samples")
@@ -243,6 +255,7 @@ async def _api_client(kubeconfig: Path) -> Any:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--strategy", choices=["canary", "bluegreen"], default="canary")
     parser.add_argument("--rollouts", type=int, default=200)
     parser.add_argument("--replicas", type=int, default=5)
     parser.add_argument("--workers", type=int, default=10)
