@@ -22,6 +22,7 @@ from rollouts.kube.runtime import Controller
 CONTROLLER_FACTORIES: dict[str, str] = {
     "rollouts": "rollouts.controllers:rollout_controller",
     "analysisruns": "rollouts.controllers:analysis_run_controller",
+    "gitsync": "rollouts.controllers:gitsync_controller",
 }
 """Controller name -> "module:factory"; started in this order."""
 
@@ -93,3 +94,9 @@ def analysis_run_controller(context: ControllerContext) -> Controller:
         instance_id=context.instance_id,
         prometheus_address=context.prometheus_address,
     )
+
+
+def gitsync_controller(context: ControllerContext) -> Controller:
+    from rollouts.gitsync.controller import GitSyncController
+
+    return GitSyncController(context.client, namespace=context.namespace, instance_id=context.instance_id)

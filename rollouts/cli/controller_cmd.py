@@ -85,6 +85,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--disable-gitsync", action="store_true", help="do not run the GitSync controller (the chart's gitSync.enabled)"
     )
+    parser.add_argument(
+        "--gitsync-webhook-address",
+        default=os.environ.get("GITSYNC_WEBHOOK_ADDRESS", ""),
+        help="HOST:PORT for the Git push webhook POST /api/webhook (default: off; secret from GITSYNC_WEBHOOK_SECRET)",
+    )
     parser.add_argument("--leader-elect", action="store_true", help="elect a leader with a Lease")
     parser.add_argument(
         "--leader-election-namespace",
@@ -164,6 +169,15 @@ async def _run(args: argparse.Namespace) -> int:
             )
         except OSError as error:
             raise CommandError(f"cannot serve metrics/health: {error}") from None
+        from rollouts.gitsync.webhook import start_webhook
+
+        try:
+            webhook = await start_webhook(
+                controllers, address=args.gitsync_webhook_address, secret=os.environ.get("GITSYNC_WEBHOOK_SECRET")
+            )
+        except (OSError, ValueError) as error:
+            raise CommandError(f"cannot serve the gitsync webhook: {error}") from None
+        runners += [webhook] if webhook else []
         try:
             await manager.run()
         except LostLeadershipError as error:

@@ -1,0 +1,37 @@
+"""Decide whether two spellings of a repository URL name the same repository.
+
+A push webhook names its repository in several forms (GitHub's clone_url,
+html_url, ssh_url; GitLab's git_http_url, git_ssh_url, web_url) and a
+GitSync's repoURL may use any of them, with or without `.git`, credentials
+or a trailing slash. Both sides are reduced to `host/path` (lower-cased)
+before comparing, so `git@github.com:org/app.git`, `https://github.com/org/app`
+and `https://user:token@github.com/org/app.git/` all match.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from rollouts.gitsync.repo import normalise_url
+
+_SCP_LIKE = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!//).*)$")
+
+
+def canonical_repository(url: str) -> str:
+    """`host/path` without scheme, user, port of ssh, `.git` and trailing slashes; lower case."""
+    text = url.strip()
+    if "://" not in text:
+        match = _SCP_LIKE.match(text)
+        if match and not text.startswith("/"):
+            text = f"ssh://{match.group('host')}/{match.group('path')}"
+        else:
+            text = normalise_url(text)
+    parts = urlsplit(text)
+    host = (parts.hostname or "").lower()
+    path = parts.path.rstrip("/").removesuffix(".git").rstrip("/")
+    return f"{host}/{path.lstrip('/')}".lower() if host else path.lower()
+
+
+def same_repository(left: str, right: str) -> bool:
+    return bool(left.strip()) and bool(right.strip()) and canonical_repository(left) == canonical_repository(right)
