@@ -21,7 +21,6 @@ never stops the others. Drift is found by polling at the refresh interval
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import logging
 from collections.abc import Callable
@@ -42,21 +41,25 @@ from rollouts.gitsync import health as healthmod
 from rollouts.gitsync.apply import (
     ApplyOutcome,
     Desired,
-    PrepareError,
     apply_all,
     ensure_namespace,
-    prepare,
+)
+from rollouts.gitsync.desired import (
+    SyncSourceError,
+    desired_state,
+    destination_namespace,
+    live_object,
+    load_credentials,
 )
 from rollouts.gitsync.diff import differences
 from rollouts.gitsync.discovery import Discovery
 from rollouts.gitsync.prune import PruneCandidate, PruneResult, prune, still_tracked
 from rollouts.gitsync.redact import redact
-from rollouts.gitsync.renderers import RenderError
-from rollouts.gitsync.repo import Credentials, GitError, RepoCache
+from rollouts.gitsync.repo import RepoCache
 from rollouts.gitsync.source import Renderer
 from rollouts.gitsync.tracking import ResourceKey
 from rollouts.gitsync.urls import same_repository
-from rollouts.kube.client import SECRETS, KubeClient, KubeError, NotFoundError, Resource
+from rollouts.kube.client import KubeClient, KubeError, NotFoundError, Resource
 from rollouts.kube.events import EventRecorder
 from rollouts.kube.informer import Informer, Object, object_key
 
@@ -65,10 +68,6 @@ log = logging.getLogger(__name__)
 GITSYNCS = Resource("rollouts.io", "v1alpha1", "gitsyncs", "GitSync")
 PROGRESSING_RECHECK_SECONDS = 10.0
 FORCE_SYNC_VALUE = "sync"
-
-
-class SyncSourceError(Exception):
-    """Fetch, credentials, render or prepare failed; the message is already redacted."""
 
 
 def _timestamp(moment: datetime) -> str:
@@ -160,9 +159,11 @@ class GitSyncController:
         force_sync = _annotations(raw).get(REFRESH_ANNOTATION, "").strip().lower() == FORCE_SYNC_VALUE
         secrets: list[str] = []
         try:
-            credentials = await self._credentials(gitsync)
+            credentials = await load_credentials(self.client, gitsync)
             secrets = credentials.secrets() if credentials else []
-            commit, desired = await self._desired(gitsync, credentials)
+            commit, desired = await desired_state(
+                gitsync, renderer=self.renderer, discovery=self.discovery, credentials=credentials
+            )
         except SyncSourceError as error:
             await self._report_error(raw, gitsync, message=redact(str(error), secrets), condition="ComparisonError")
             return refresh
@@ -210,52 +211,7 @@ class GitSyncController:
     # ------------------------------------------------------------ pieces
 
     def _destination(self, gitsync: GitSync) -> str:
-        destination = gitsync.spec.destination
-        return (destination.namespace if destination else None) or gitsync.metadata.namespace or "default"
-
-    async def _credentials(self, gitsync: GitSync) -> Credentials | None:
-        name = gitsync.spec.credentials_secret
-        if not name:
-            return None
-        try:
-            secret = await self.client.get(SECRETS, gitsync.metadata.namespace, name)
-        except NotFoundError:
-            raise SyncSourceError(f"credentials Secret {name!r} not found") from None
-        except KubeError as error:
-            raise SyncSourceError(f"cannot read credentials Secret {name!r}: {error}") from None
-        data = {}
-        for key, value in (secret.get("data") or {}).items():
-            with contextlib.suppress(ValueError):
-                data[key] = base64.b64decode(value).decode()
-        return Credentials.from_secret_data(data)
-
-    async def _desired(self, gitsync: GitSync, credentials: Credentials | None) -> tuple[str, list[Desired]]:
-        source = gitsync.spec.source
-        try:
-            commit = await self.renderer.resolve(source, credentials)
-            objects = await self.renderer.render(
-                source, commit=commit, namespace=self._destination(gitsync), app_name=gitsync.metadata.name or ""
-            )
-            desired = await prepare(
-                objects,
-                discovery=self.discovery,
-                gitsync_namespace=gitsync.metadata.namespace or "",
-                gitsync_name=gitsync.metadata.name or "",
-                default_namespace=self._destination(gitsync),
-            )
-        except (GitError, RenderError, PrepareError) as error:
-            raise SyncSourceError(str(error)) from None
-        except KubeError as error:
-            raise SyncSourceError(f"API discovery failed: {error}") from None
-        return commit, desired
-
-    async def _live(self, item: Desired) -> dict[str, Any] | None:
-        if item.resource is None:
-            return None
-        try:
-            return await self.client.get(item.resource, item.key.namespace or None, item.key.name)
-        except NotFoundError:
-            return None
+        return destination_namespace(gitsync)
 
     async def _compare(
         self, gitsync: GitSync, desired: list[Desired]
@@ -263,7 +219,7 @@ class GitSyncController:
         """key -> (Synced / OutOfSync, live object or None)."""
         result: dict[ResourceKey, tuple[str, dict[str, Any] | None]] = {}
         for item in desired:
-            live = await self._live(item)
+            live = await live_object(self.client, item)
             drift = differences(item.obj, live) if live is not None else ["(missing)"]
             result[item.key] = ("Synced" if not drift else "OutOfSync", live)
         return result

@@ -1,0 +1,90 @@
+"""What a GitSync wants in the cluster right now: credentials, commit, prepared objects, live copies.
+
+Shared by the controller (every reconcile) and `rollouts gitsync diff` (which
+must show exactly what the controller would apply), so both resolve the
+destination namespace, the credentials Secret and the tracking annotation the
+same way. Failures come out as SyncSourceError with a redacted message.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+from typing import Any
+
+from rollouts.api.gitsync import GitSync
+from rollouts.gitsync.apply import Desired, PrepareError, prepare
+from rollouts.gitsync.discovery import Discovery
+from rollouts.gitsync.redact import redact
+from rollouts.gitsync.renderers import RenderError
+from rollouts.gitsync.repo import Credentials, GitError
+from rollouts.gitsync.source import Renderer
+from rollouts.kube.client import SECRETS, KubeClient, KubeError, NotFoundError
+
+
+class SyncSourceError(Exception):
+    """Fetch, credentials, render or prepare failed; the message is already redacted."""
+
+
+def destination_namespace(gitsync: GitSync) -> str:
+    """spec.destination.namespace, else the GitSync's own namespace."""
+    destination = gitsync.spec.destination
+    return (destination.namespace if destination else None) or gitsync.metadata.namespace or "default"
+
+
+async def load_credentials(client: KubeClient, gitsync: GitSync) -> Credentials | None:
+    """The repository credentials from spec.credentialsSecret (in the GitSync's namespace), if any."""
+    name = gitsync.spec.credentials_secret
+    if not name:
+        return None
+    try:
+        secret = await client.get(SECRETS, gitsync.metadata.namespace, name)
+    except NotFoundError:
+        raise SyncSourceError(f"credentials Secret {name!r} not found") from None
+    except KubeError as error:
+        raise SyncSourceError(f"cannot read credentials Secret {name!r}: {error}") from None
+    data = {}
+    for key, value in (secret.get("data") or {}).items():
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            data[key] = base64.b64decode(value).decode()
+    return Credentials.from_secret_data(data)
+
+
+async def desired_state(
+    gitsync: GitSync,
+    *,
+    renderer: Renderer,
+    discovery: Discovery,
+    credentials: Credentials | None,
+) -> tuple[str, list[Desired]]:
+    """(commit, objects to apply in order) for the GitSync's source."""
+    source = gitsync.spec.source
+    secrets = credentials.secrets() if credentials else []
+    destination = destination_namespace(gitsync)
+    try:
+        commit = await renderer.resolve(source, credentials)
+        objects = await renderer.render(
+            source, commit=commit, namespace=destination, app_name=gitsync.metadata.name or ""
+        )
+        desired = await prepare(
+            objects,
+            discovery=discovery,
+            gitsync_namespace=gitsync.metadata.namespace or "",
+            gitsync_name=gitsync.metadata.name or "",
+            default_namespace=destination,
+        )
+    except (GitError, RenderError, PrepareError) as error:
+        raise SyncSourceError(redact(str(error), secrets)) from None
+    except KubeError as error:
+        raise SyncSourceError(redact(f"API discovery failed: {error}", secrets)) from None
+    return commit, desired
+
+
+async def live_object(client: KubeClient, item: Desired) -> dict[str, Any] | None:
+    """The live copy of a desired object, None if it does not exist (or its kind is not served yet)."""
+    if item.resource is None:
+        return None
+    try:
+        return await client.get(item.resource, item.key.namespace or None, item.key.name)
+    except NotFoundError:
+        return None
