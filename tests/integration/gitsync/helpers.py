@@ -97,7 +97,9 @@ def operation_failed_with(text: str) -> Callable[[dict[str, Any]], bool]:
     return check
 
 
-async def get_or_none(client: KubeClient, resource: Resource, namespace: str | None, name: str) -> dict[str, Any] | None:
+async def get_or_none(
+    client: KubeClient, resource: Resource, namespace: str | None, name: str
+) -> dict[str, Any] | None:
     try:
         return await client.get(resource, namespace, name)
     except NotFoundError:

@@ -114,17 +114,13 @@ async def test_credentials_never_appear_in_status_or_events(
     )
     # Nothing listens on port 9 of 127.0.0.1: the fetch fails and git names the URL.
     url = f"http://deploy:{token}@127.0.0.1:9/org/app.git"
-    await create_gitsync(
-        kube_client, namespace, gitsync_manifest("secretive", url, credentials_secret="repo-creds")
-    )
+    await create_gitsync(kube_client, namespace, gitsync_manifest("secretive", url, credentials_secret="repo-creds"))
     gs = await wait_gitsync(
         kube_client, namespace, "secretive", operation_failed_with("127.0.0.1"), what="fetch failure reported"
     )
     assert "***@127.0.0.1" in status(gs)["operationState"]["message"]
     text = json.dumps(status(gs))
     assert token not in text and password not in text
-    events = await eventually(
-        lambda: events_of(kube_client, namespace, "secretive"), bool, what="a Warning event"
-    )
+    events = await eventually(lambda: events_of(kube_client, namespace, "secretive"), bool, what="a Warning event")
     assert all(token not in e["message"] and password not in e["message"] for e in events)
     assert token not in controller.log() and password not in controller.log()

@@ -73,7 +73,10 @@ async def test_helm_chart_with_value_files_values_and_parameters(
             "releaseName": "shop",
             "valueFiles": ["../envs/prod.yaml"],
             "values": "greeting: hi",
-            "parameters": [{"name": "image", "value": "nginx:1.27"}, {"name": "extra", "value": "007", "forceString": True}],
+            "parameters": [
+                {"name": "image", "value": "nginx:1.27"},
+                {"name": "extra", "value": "007", "forceString": True},
+            ],
         }
     }
     await create_gitsync(kube_client, namespace, gitsync_manifest("helm", repo, path="chart", source=source))
