@@ -51,12 +51,24 @@ def _authorised(request: web.Request, body: bytes, secret: str | None) -> bool:
     return token is not None and hmac.compare_digest(token, secret)
 
 
+async def _read_capped(request: web.Request) -> bytes | None:
+    """The body, or None when it exceeds MAX_BODY_BYTES (read stops there)."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(65536):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def webhook_app(refresh: Callable[[str], list[str]], *, secret: str | None = None) -> web.Application:
     """An aiohttp app whose POST /api/webhook calls `refresh(url)` for each URL of the event."""
 
     async def handle(request: web.Request) -> web.Response:
-        body = await request.content.read(MAX_BODY_BYTES + 1)
-        if len(body) > MAX_BODY_BYTES:
+        body = await _read_capped(request)
+        if body is None:
             return web.json_response({"error": "payload too large"}, status=413)
         if not _authorised(request, body, secret):
             return web.json_response({"error": "signature mismatch"}, status=401)
