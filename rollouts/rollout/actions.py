@@ -94,6 +94,14 @@ class RecordEvent:
 
 
 @dataclass(frozen=True)
+class ScaleDeployment:
+    """Set spec.replicas of a workloadRef's Deployment (its scaleDown: onsuccess / progressively)."""
+
+    name: str
+    replicas: int
+
+
+@dataclass(frozen=True)
 class UpdateStatus:
     """Write the Rollout's status subresource (listed by Plan.all_actions when it changed)."""
 
@@ -119,6 +127,7 @@ Action = (
     | CreateAnalysisRun
     | TerminateAnalysisRun
     | RecordEvent
+    | ScaleDeployment
     | UpdateStatus
     | RequeueAfter
 )

@@ -23,6 +23,8 @@ from rollouts.kube.client import (
     ANALYSIS_RUNS,
     ANALYSIS_TEMPLATES,
     CLUSTER_ANALYSIS_TEMPLATES,
+    DEPLOYMENTS,
+    POD_TEMPLATES,
     PODS,
     REPLICASETS,
     ROLLOUTS,
@@ -34,6 +36,7 @@ from rollouts.kube.client import (
 )
 from rollouts.kube.events import EventRecorder
 from rollouts.kube.informer import Informer, Object, object_key
+from rollouts.rollout import workload as workloads
 from rollouts.rollout.actions import (
     CreateAnalysisRun,
     CreateReplicaSet,
@@ -44,10 +47,11 @@ from rollouts.rollout.actions import (
     PatchRolloutMetadata,
     PatchServiceSelector,
     RecordEvent,
+    ScaleDeployment,
     ScaleReplicaSet,
     TerminateAnalysisRun,
 )
-from rollouts.rollout.plan import Observed, decide
+from rollouts.rollout.plan import Observed
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +100,9 @@ class RolloutController:
         self.analysis_runs = Informer(client, ANALYSIS_RUNS, namespace=namespace)
         self.templates = Informer(client, ANALYSIS_TEMPLATES, namespace=namespace)
         self.cluster_templates = Informer(client, CLUSTER_ANALYSIS_TEMPLATES)
+        # What spec.workloadRef may name (ReplicaSets are watched above already).
+        self.deployments = Informer(client, DEPLOYMENTS, namespace=namespace)
+        self.pod_templates = Informer(client, POD_TEMPLATES, namespace=namespace)
         self.informers = [
             self.rollouts,
             self.replicasets,
@@ -104,6 +111,8 @@ class RolloutController:
             self.analysis_runs,
             self.templates,
             self.cluster_templates,
+            self.deployments,
+            self.pod_templates,
         ]
         self.events = EventRecorder(
             client,
@@ -123,6 +132,9 @@ class RolloutController:
         self.pods.add_handler(self._on_pod)
         self.templates.add_handler(self._on_template)
         self.cluster_templates.add_handler(self._on_template)
+        self.deployments.add_handler(self._on_workload)
+        self.replicasets.add_handler(self._on_workload)
+        self.pod_templates.add_handler(self._on_workload)
 
     def _on_rollout(self, event: str, obj: Object, old: Object | None) -> None:
         if event == "DELETED":
@@ -151,6 +163,23 @@ class RolloutController:
         for rollout in self.rollouts.items(namespace):
             if (rollout.get("status") or {}).get("currentPodHash") != (rollout.get("status") or {}).get("stableRS"):
                 self.enqueue(object_key(rollout))
+
+    def _on_workload(self, event: str, obj: Object, old: Object | None) -> None:
+        """A Deployment / ReplicaSet / PodTemplate changed: requeue the Rollouts whose workloadRef names it."""
+        namespace = obj["metadata"].get("namespace")
+        for rollout in self.rollouts.items(namespace):
+            ref = workloads.workload_ref(rollout)
+            kind = workloads.workload_kind(ref) if ref else None
+            if ref and kind and kind.kind == obj.get("kind") and ref.get("name") == obj["metadata"]["name"]:
+                self.enqueue(object_key(rollout))
+
+    def _referenced_workload(self, rollout: Object) -> Object | None:
+        ref = workloads.workload_ref(rollout)
+        kind = workloads.workload_kind(ref) if ref else None
+        if ref is None or kind is None:
+            return None
+        informer = {"Deployment": self.deployments, "ReplicaSet": self.replicasets, "PodTemplate": self.pod_templates}
+        return informer[kind.kind].get(rollout["metadata"]["namespace"], str(ref.get("name") or ""))
 
     def _on_service(self, event: str, obj: Object, old: Object | None) -> None:
         namespace = obj["metadata"].get("namespace")
@@ -194,7 +223,7 @@ class RolloutController:
             analysis_runs=runs,
             analysis_templates=templates,
         )
-        plan = decide(observed, self.clock())
+        plan = workloads.decide_with_workload(observed, self.clock(), workload=self._referenced_workload(rollout))
         for action in plan.actions:
             await self._execute(rollout, action)
         old_status = rollout.get("status") or {}
@@ -269,6 +298,10 @@ class RolloutController:
             )
             rollout["metadata"]["resourceVersion"] = updated["metadata"]["resourceVersion"]
             rollout["metadata"]["annotations"] = updated["metadata"].get("annotations")
+        elif isinstance(action, ScaleDeployment):
+            patch = {"spec": {"replicas": action.replicas}}
+            with contextlib.suppress(NotFoundError):
+                self.deployments.upsert_local(await self.client.patch(DEPLOYMENTS, namespace, action.name, patch))
         elif isinstance(action, RecordEvent):
             await self.events.record(rollout, reason=action.reason, message=action.message, type=action.type)
 
