@@ -52,6 +52,7 @@ from rollouts.rollout.actions import (
     TerminateAnalysisRun,
 )
 from rollouts.rollout.plan import Observed
+from rollouts.rollout.scaling import default_replicas_patch
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +227,10 @@ class RolloutController:
         plan = workloads.decide_with_workload(observed, self.clock(), workload=self._referenced_workload(rollout))
         for action in plan.actions:
             await self._execute(rollout, action)
+        replicas_patch = default_replicas_patch(rollout, plan.status)
+        if replicas_patch is not None:
+            updated_spec = await self.client.patch(ROLLOUTS, namespace, name, replicas_patch)
+            rollout["metadata"]["resourceVersion"] = updated_spec["metadata"]["resourceVersion"]
         old_status = rollout.get("status") or {}
         if plan.status != old_status:
             body = {**rollout, "status": plan.status}

@@ -131,3 +131,18 @@ async def test_undo_to_revision_one_after_two_updates(cli: Cli, kube: Kube) -> N
     final = counts(await kube.replicasets("shop"))
     assert final[first_hash] == (2, 2)
     assert sum(spec for h, (spec, _) in final.items() if h != first_hash) == 0
+
+
+async def test_replicas_default_is_written_so_that_scale_works(kube: Kube) -> None:
+    manifest = rollout_manifest("tiny", steps=[])
+    del manifest["spec"]["replicas"]
+    await kube.create(ROLLOUTS, manifest)
+    defaulted = await kube.wait("tiny", lambda o: o["spec"].get("replicas") == 1, what="spec.replicas defaulted")
+    assert "replicas" not in manifest["spec"] and defaulted["spec"]["replicas"] == 1
+    await kube.wait("tiny", healthy_on_new_revision, what="Healthy with one pod")
+    await kube.client.patch(ROLLOUTS, kube.namespace, "tiny", {"spec": {"replicas": 3}}, subresource="scale")
+    done = await kube.wait(
+        "tiny", lambda o: healthy_on_new_revision(o) and status(o).get("availableReplicas") == 3, what="scaled to 3"
+    )
+    assert list(counts(await kube.replicasets("tiny")).values()) == [(3, 3)]
+    assert status(done)["HPAReplicas"] == 3
