@@ -94,7 +94,13 @@ class RolloutController:
         self.instance_id = instance_id
         # Like Argo: with an instance id, only labelled objects; without, only unlabelled ones.
         selector = f"{INSTANCE_ID_LABEL}={instance_id}" if instance_id else f"!{INSTANCE_ID_LABEL}"
-        self.rollouts = Informer(client, ROLLOUTS, namespace=namespace, label_selector=selector)
+        self.rollouts = Informer(
+            client,
+            ROLLOUTS,
+            namespace=namespace,
+            label_selector=selector,
+            indexers={"workloadRef": workloads.referenced_keys},
+        )
         self.replicasets = Informer(client, REPLICASETS, namespace=namespace)
         self.services = Informer(client, SERVICES, namespace=namespace)
         self.pods = Informer(client, PODS, namespace=namespace)
@@ -167,12 +173,8 @@ class RolloutController:
 
     def _on_workload(self, event: str, obj: Object, old: Object | None) -> None:
         """A Deployment / ReplicaSet / PodTemplate changed: requeue the Rollouts whose workloadRef names it."""
-        namespace = obj["metadata"].get("namespace")
-        for rollout in self.rollouts.items(namespace):
-            ref = workloads.workload_ref(rollout)
-            kind = workloads.workload_kind(ref) if ref else None
-            if ref and kind and kind.kind == obj.get("kind") and ref.get("name") == obj["metadata"]["name"]:
-                self.enqueue(object_key(rollout))
+        for rollout in self.rollouts.by_index("workloadRef", workloads.object_key(obj)):
+            self.enqueue(object_key(rollout))
 
     def _referenced_workload(self, rollout: Object) -> Object | None:
         ref = workloads.workload_ref(rollout)

@@ -76,6 +76,21 @@ def workload_kind(ref: Obj) -> WorkloadKind | None:
     return _KINDS.get((group, str(ref.get("kind") or "")))
 
 
+def referenced_keys(rollout: Obj) -> list[str]:
+    """Informer index of Rollouts by the object their workloadRef names ("Kind/namespace/name")."""
+    ref = workload_ref(rollout)
+    kind = workload_kind(ref) if ref is not None else None
+    if ref is None or kind is None:
+        return []
+    return [f"{kind.kind}/{(rollout.get('metadata') or {}).get('namespace', '')}/{ref.get('name')}"]
+
+
+def object_key(obj: Obj) -> str:
+    """The index value under which Rollouts referencing `obj` are found."""
+    metadata = obj.get("metadata") or {}
+    return f"{obj.get('kind')}/{metadata.get('namespace', '')}/{metadata.get('name')}"
+
+
 @dataclass(frozen=True)
 class Resolution:
     """The Rollout with the referenced template in place, and the object's generation; or an error."""

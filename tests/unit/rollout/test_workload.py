@@ -20,7 +20,9 @@ from rollouts.rollout.plan import Observed, Plan
 from rollouts.rollout.workload import (
     decide_with_workload,
     deployment_replicas_target,
+    object_key,
     progressive_deployment_replicas,
+    referenced_keys,
     resolve,
 )
 from tests.unit.rollout.sim import START, World
@@ -278,3 +280,10 @@ def test_progressive_migration_never_drops_below_the_deployments_replicas(replic
         migration.step(ready=1)
     assert migration.lowest >= replicas
     assert migration.deploy["spec"]["replicas"] == 0
+
+
+def test_index_keys_match_the_referenced_object() -> None:
+    rollout = ref_rollout()
+    assert referenced_keys(rollout) == [object_key(deployment())] == ["Deployment/ns/app-deploy"]
+    assert referenced_keys(ref_rollout(kind="StatefulSet")) == []
+    assert referenced_keys({"metadata": {"name": "x"}, "spec": {}}) == []
