@@ -102,6 +102,14 @@ class RecordEvent:
 
 
 @dataclass(frozen=True)
+class ScaleDeployment:
+    """Set spec.replicas of a workloadRef's Deployment (its scaleDown: onsuccess / progressively)."""
+
+    name: str
+    replicas: int
+
+
+@dataclass(frozen=True)
 class UpdateStatus:
     """Write the Rollout's status subresource (listed by Plan.all_actions when it changed)."""
 
@@ -128,6 +136,7 @@ Action = (
     | TerminateAnalysisRun
     | DeleteAnalysisRun
     | RecordEvent
+    | ScaleDeployment
     | UpdateStatus
     | RequeueAfter
 )

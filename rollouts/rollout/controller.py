@@ -23,6 +23,8 @@ from rollouts.kube.client import (
     ANALYSIS_RUNS,
     ANALYSIS_TEMPLATES,
     CLUSTER_ANALYSIS_TEMPLATES,
+    DEPLOYMENTS,
+    POD_TEMPLATES,
     PODS,
     REPLICASETS,
     ROLLOUTS,
@@ -34,6 +36,7 @@ from rollouts.kube.client import (
 )
 from rollouts.kube.events import EventRecorder
 from rollouts.kube.informer import Informer, Object, object_key
+from rollouts.rollout import workload as workloads
 from rollouts.rollout.actions import (
     CreateAnalysisRun,
     CreateReplicaSet,
@@ -45,10 +48,12 @@ from rollouts.rollout.actions import (
     PatchRolloutMetadata,
     PatchServiceSelector,
     RecordEvent,
+    ScaleDeployment,
     ScaleReplicaSet,
     TerminateAnalysisRun,
 )
-from rollouts.rollout.plan import Observed, decide
+from rollouts.rollout.plan import Observed
+from rollouts.rollout.scaling import default_replicas_patch
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +95,22 @@ class RolloutController:
         self.instance_id = instance_id
         # Like Argo: with an instance id, only labelled objects; without, only unlabelled ones.
         selector = f"{INSTANCE_ID_LABEL}={instance_id}" if instance_id else f"!{INSTANCE_ID_LABEL}"
-        self.rollouts = Informer(client, ROLLOUTS, namespace=namespace, label_selector=selector)
+        self.rollouts = Informer(
+            client,
+            ROLLOUTS,
+            namespace=namespace,
+            label_selector=selector,
+            indexers={"workloadRef": workloads.referenced_keys},
+        )
         self.replicasets = Informer(client, REPLICASETS, namespace=namespace)
         self.services = Informer(client, SERVICES, namespace=namespace)
         self.pods = Informer(client, PODS, namespace=namespace)
         self.analysis_runs = Informer(client, ANALYSIS_RUNS, namespace=namespace)
         self.templates = Informer(client, ANALYSIS_TEMPLATES, namespace=namespace)
         self.cluster_templates = Informer(client, CLUSTER_ANALYSIS_TEMPLATES)
+        # What spec.workloadRef may name (ReplicaSets are watched above already).
+        self.deployments = Informer(client, DEPLOYMENTS, namespace=namespace)
+        self.pod_templates = Informer(client, POD_TEMPLATES, namespace=namespace)
         self.informers = [
             self.rollouts,
             self.replicasets,
@@ -105,6 +119,8 @@ class RolloutController:
             self.analysis_runs,
             self.templates,
             self.cluster_templates,
+            self.deployments,
+            self.pod_templates,
         ]
         self.events = EventRecorder(
             client,
@@ -124,6 +140,9 @@ class RolloutController:
         self.pods.add_handler(self._on_pod)
         self.templates.add_handler(self._on_template)
         self.cluster_templates.add_handler(self._on_template)
+        self.deployments.add_handler(self._on_workload)
+        self.replicasets.add_handler(self._on_workload)
+        self.pod_templates.add_handler(self._on_workload)
 
     def _on_rollout(self, event: str, obj: Object, old: Object | None) -> None:
         if event == "DELETED":
@@ -152,6 +171,19 @@ class RolloutController:
         for rollout in self.rollouts.items(namespace):
             if (rollout.get("status") or {}).get("currentPodHash") != (rollout.get("status") or {}).get("stableRS"):
                 self.enqueue(object_key(rollout))
+
+    def _on_workload(self, event: str, obj: Object, old: Object | None) -> None:
+        """A Deployment / ReplicaSet / PodTemplate changed: requeue the Rollouts whose workloadRef names it."""
+        for rollout in self.rollouts.by_index("workloadRef", workloads.object_key(obj)):
+            self.enqueue(object_key(rollout))
+
+    def _referenced_workload(self, rollout: Object) -> Object | None:
+        ref = workloads.workload_ref(rollout)
+        kind = workloads.workload_kind(ref) if ref else None
+        if ref is None or kind is None:
+            return None
+        informer = {"Deployment": self.deployments, "ReplicaSet": self.replicasets, "PodTemplate": self.pod_templates}
+        return informer[kind.kind].get(rollout["metadata"]["namespace"], str(ref.get("name") or ""))
 
     def _on_service(self, event: str, obj: Object, old: Object | None) -> None:
         namespace = obj["metadata"].get("namespace")
@@ -195,9 +227,13 @@ class RolloutController:
             analysis_runs=runs,
             analysis_templates=templates,
         )
-        plan = decide(observed, self.clock())
+        plan = workloads.decide_with_workload(observed, self.clock(), workload=self._referenced_workload(rollout))
         for action in plan.actions:
             await self._execute(rollout, action)
+        replicas_patch = default_replicas_patch(rollout, plan.status)
+        if replicas_patch is not None:
+            updated_spec = await self.client.patch(ROLLOUTS, namespace, name, replicas_patch)
+            rollout["metadata"]["resourceVersion"] = updated_spec["metadata"]["resourceVersion"]
         old_status = rollout.get("status") or {}
         if plan.status != old_status:
             body = {**rollout, "status": plan.status}
@@ -273,6 +309,10 @@ class RolloutController:
             )
             rollout["metadata"]["resourceVersion"] = updated["metadata"]["resourceVersion"]
             rollout["metadata"]["annotations"] = updated["metadata"].get("annotations")
+        elif isinstance(action, ScaleDeployment):
+            patch = {"spec": {"replicas": action.replicas}}
+            with contextlib.suppress(NotFoundError):
+                self.deployments.upsert_local(await self.client.patch(DEPLOYMENTS, namespace, action.name, patch))
         elif isinstance(action, RecordEvent):
             await self.events.record(rollout, reason=action.reason, message=action.message, type=action.type)
 

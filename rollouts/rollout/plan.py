@@ -102,6 +102,10 @@ class Observed:
     analysis_runs: list[dict[str, Any]] = field(default_factory=list)
     analysis_templates: dict[tuple[bool, str], dict[str, Any]] = field(default_factory=dict)
     """(cluster scoped?, name) -> AnalysisTemplate / ClusterAnalysisTemplate the rollout may name."""
+    workload_generation: str | None = None
+    """For a workloadRef rollout resolved by rollout/workload.py: the referenced object's generation."""
+    workload_error: str = ""
+    """For a workloadRef rollout whose reference cannot be resolved: why (an InvalidSpec message)."""
 
 
 @dataclass
@@ -229,6 +233,8 @@ class _Reconcile:
             first = error.errors()[0]
             path = ".".join(str(part) for part in first.get("loc", ()))
             return self.invalid(f"{path}: {first.get('msg', 'invalid value')}")
+        if self.observed.workload_error:
+            return self.invalid(self.observed.workload_error)
         errors = validate_rollout(self.rollout)
         if errors:
             return self.invalid(errors[0])
@@ -994,7 +1000,10 @@ class _Reconcile:
     def _persist(self, status: dict[str, Any]) -> Plan:
         """Argo's persistRolloutStatus: deadline abort, pause fields, conditions, phase; events on change."""
         status["observedGeneration"] = str(self.generation)
-        status.pop("workloadObservedGeneration", None)
+        if self.observed.workload_generation is not None:
+            status["workloadObservedGeneration"] = self.observed.workload_generation
+        else:
+            status.pop("workloadObservedGeneration", None)
         self._progress_deadline_abort(status)
         self.pause.apply(status, self.now)
         self._calculate_conditions(status)

@@ -79,7 +79,10 @@ async def test_example_applies_to_the_api_server(kube: Kube, crds: None, path: P
             assert model.spec.replicas == doc["spec"]["replicas"]
 
 
-@pytest.mark.parametrize("name", ["canary-analysis.yaml", "rolling-update.yaml", "bluegreen-preview-analysis.yaml"])
+@pytest.mark.parametrize(
+    "name",
+    ["canary-analysis.yaml", "rolling-update.yaml", "bluegreen-preview-analysis.yaml", "workloadref-migration.yaml"],
+)
 async def test_example_rollouts_become_healthy(kube: Kube, crds: None, name: str) -> None:
     docs = documents(REPO / "examples" / name)
     for doc in docs:
