@@ -124,3 +124,16 @@ async def test_credentials_never_appear_in_status_or_events(
     events = await eventually(lambda: events_of(kube_client, namespace, "secretive"), bool, what="a Warning event")
     assert all(token not in e["message"] and password not in e["message"] for e in events)
     assert token not in controller.log() and password not in controller.log()
+
+
+async def test_jsonnet_import_outside_the_repository_is_refused(
+    kube_client: KubeClient, namespace: str, controller: ControllerProcess, tmp_path: Path
+) -> None:
+    (tmp_path / "secret.libsonnet").write_text("{ token: 'do-not-read-me' }")
+    repo = make_repo(tmp_path / "repo", {"main.jsonnet": "(import '../secret.libsonnet') + {}"})
+    await create_gitsync(kube_client, namespace, gitsync_manifest("importer", repo))
+    gs = await wait_gitsync(
+        kube_client, namespace, "importer", operation_failed_with("secret.libsonnet"), what="import refused"
+    )
+    assert "do-not-read-me" not in json.dumps(gs)
+    assert status(gs)["conditions"][0]["type"] == "ComparisonError"
