@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from rollouts.kube.client import ROLLOUTS, SERVICES
+from rollouts.kube.client import DEPLOYMENTS, ROLLOUTS, SERVICES
+from tests.integration.rollout.test_workload_ref import deployment_manifest, deployment_ready, ref_rollout_manifest
 from tests.kubetest import Kube, counts, healthy_on_new_revision, rollout_manifest, service_manifest, status
 from tests.waiting import eventually
 
@@ -140,3 +141,20 @@ async def test_kubectl_scale_mid_blue_green_resizes_both_sides(kube: Kube) -> No
     assert status(done)["availableReplicas"] == 5
     assert status(done)["HPAReplicas"] == 5
     assert status(done)["selector"] == f"app=scale,rollouts-pod-template-hash={new}"
+
+
+async def test_workload_ref_blue_green_takes_over_from_a_live_deployment(kube: Kube) -> None:
+    await kube.create(DEPLOYMENTS, deployment_manifest("legacy", replicas=3))
+    await deployment_ready(kube, "legacy", 3)
+    await kube.create(SERVICES, service_manifest("legacy-active", "legacy"))
+    manifest = ref_rollout_manifest("legacy-ro", deployment="legacy", replicas=3, scale_down="progressively")
+    manifest["spec"]["strategy"] = {"blueGreen": {"activeService": "legacy-active"}}
+    await kube.create(ROLLOUTS, manifest)
+    ready = await kube.wait("legacy-ro", healthy_on_new_revision, what="blue-green workloadRef Healthy", timeout=120)
+    assert await kube.service_hash("legacy-active") == status(ready)["stableRS"]
+    assert "template" not in (await kube.rollout("legacy-ro"))["spec"], "the template is never persisted"
+    await eventually(
+        lambda: kube.client.get(DEPLOYMENTS, kube.namespace, "legacy"),
+        lambda d: d["spec"]["replicas"] == 0,
+        what="the Deployment scaled down once the Rollout took over",
+    )
