@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from rollouts.devcluster import NEVER_READY_LABEL
 from rollouts.kube.client import DEPLOYMENTS, PODS, REPLICASETS, ROLLOUTS
 from tests.integration.cli.test_cli_patches import Cli
 from tests.kubetest import Kube, healthy_on_new_revision, paused_at, status
@@ -140,6 +142,59 @@ async def test_progressive_migration_from_a_live_deployment_keeps_pods_available
     )
     assert final["metadata"]["annotations"]["rollout.argoproj.io/workload-generation"] == generation
     assert status(final)["selector"] == "app=web"
+
+
+async def make_ready(kube: Kube, pod: dict[str, Any]) -> None:
+    """Play the kubelet for one never-ready pod: it becomes Ready (kwok leaves a Running pod alone)."""
+    conditions = [
+        {"type": kind, "status": "True", "lastTransitionTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        for kind in ("Initialized", "Ready", "ContainersReady", "PodScheduled")
+    ]
+    name = pod["metadata"]["name"]
+    await kube.client.patch(PODS, kube.namespace, name, {"status": {"conditions": conditions}}, subresource="status")
+
+
+async def test_progressive_migration_gives_up_one_deployment_pod_per_available_rollout_pod(kube: Kube) -> None:
+    """Rollout pods become ready one at a time (by hand); the Deployment shrinks in step, never ahead."""
+    replicas = 3
+    await kube.create(DEPLOYMENTS, deployment_manifest("slow", replicas=replicas))
+    await deployment_ready(kube, "slow", replicas)
+    # Paused, the Deployment keeps its ready pods while its template (which the Rollout takes) gets
+    # the label that keeps new pods un-Ready until this test says otherwise.
+    patch = {"spec": {"paused": True, "template": {"metadata": {"labels": {NEVER_READY_LABEL: "true"}}}}}
+    await kube.client.patch(DEPLOYMENTS, kube.namespace, "slow", patch)
+    await kube.create(
+        ROLLOUTS, ref_rollout_manifest("slow-ro", deployment="slow", replicas=replicas, scale_down="progressively")
+    )
+    await kube.wait(
+        "slow-ro",
+        lambda o: status(o).get("replicas") == replicas and not status(o).get("availableReplicas"),
+        what="rollout pods exist, none available",
+    )
+
+    async def deployment_size() -> int:
+        return int((await kube.client.get(DEPLOYMENTS, kube.namespace, "slow"))["spec"]["replicas"])
+
+    assert await deployment_size() == replicas, "nothing given up before a rollout pod is available"
+    for made_ready in range(1, replicas + 1):
+        listing = await kube.client.list(PODS, kube.namespace, label_selector=f"{NEVER_READY_LABEL}=true")
+        pending = sorted(
+            (pod for pod in listing["items"] if not pod_is_ready(pod)), key=lambda pod: pod["metadata"]["name"]
+        )
+        await make_ready(kube, pending[0])
+        size = await eventually(
+            deployment_size,
+            lambda n, made_ready=made_ready: n == replicas - made_ready,
+            what=f"deployment at {replicas - made_ready}",
+        )
+        deployment_pods, rollout_pods = await eventually(
+            lambda: ready_pods(kube, "slow"),
+            lambda counts, size=size: counts[0] == size,
+            what="deployment pods follow its size",
+        )
+        assert (deployment_pods, rollout_pods) == (replicas - made_ready, made_ready)
+    await kube.wait("slow-ro", healthy_on_new_revision, what="Healthy after the last pod")
+    assert await deployment_size() == 0
 
 
 async def test_onsuccess_scales_the_deployment_down_once_healthy(kube: Kube) -> None:
