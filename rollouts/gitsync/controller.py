@@ -172,8 +172,12 @@ class GitSyncController:
         out_of_sync = any(status != "Synced" for status, _ in compared.values()) or bool(candidates)
         automated = gitsync.spec.automated
         last_synced = self._last_synced_revision(previous)
+        # After a failed or errored operation an automated GitSync syncs again even when nothing drifted,
+        # so operationState ends on the truth (Succeeded) rather than on a stale error.
+        last_failed = previous.operation_state is not None and previous.operation_state.phase in ("Failed", "Error")
         wants_sync = force_sync or (
-            automated is not None and out_of_sync and (commit != last_synced or bool(automated.self_heal))
+            automated is not None
+            and (last_failed or (out_of_sync and (commit != last_synced or bool(automated.self_heal))))
         )
         operation = previous.operation_state.to_dict() if previous.operation_state else None
         history = [h.to_dict() for h in previous.history or []]

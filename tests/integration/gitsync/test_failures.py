@@ -61,6 +61,11 @@ async def test_jsonnet_assertion_keeps_last_good_state_and_reports_the_message(
     assert s["sync"]["status"] == "Unknown"
     assert [h["revision"] for h in s["history"]] == [good]
     assert (await kube_client.get(CONFIGMAPS, namespace, "asserted"))["data"] == {"replicas": "2"}
+    write(repo, "main.jsonnet", ASSERTED % 5)
+    fixed = commit(repo, "fix it")
+    gs = await wait_gitsync(kube_client, namespace, "asserting", synced_at(fixed), what="fixed commit synced")
+    assert "conditions" not in status(gs)
+    assert (await kube_client.get(CONFIGMAPS, namespace, "asserted"))["data"] == {"replicas": "5"}
     await eventually(
         lambda: events_of(kube_client, namespace, "asserting"),
         lambda events: any(
@@ -137,3 +142,22 @@ async def test_jsonnet_import_outside_the_repository_is_refused(
     )
     assert "do-not-read-me" not in json.dumps(gs)
     assert status(gs)["conditions"][0]["type"] == "ComparisonError"
+
+
+async def test_an_error_on_an_unchanged_commit_clears_once_the_cause_is_fixed(
+    kube_client: KubeClient, namespace: str, controller: ControllerProcess, tmp_path: Path
+) -> None:
+    secret = {"metadata": {"name": "creds"}, "stringData": {"username": "u", "password": "p-123456"}}
+    await kube_client.create(SECRETS, namespace, secret)
+    repo = make_repo(tmp_path / "repo", {"a.yaml": configmap_yaml("settings")})
+    head = git(repo, "rev-parse", "HEAD")
+    await create_gitsync(kube_client, namespace, gitsync_manifest("flaky", repo, credentials_secret="creds"))
+    await wait_gitsync(kube_client, namespace, "flaky", synced_at(head), what="synced")
+    await kube_client.delete(SECRETS, namespace, "creds")
+    await wait_gitsync(
+        kube_client, namespace, "flaky", operation_failed_with("Secret 'creds' not found"), what="error reported"
+    )
+    await kube_client.create(SECRETS, namespace, secret)
+    gs = await wait_gitsync(kube_client, namespace, "flaky", synced_at(head), what="recovered on the same commit")
+    assert "conditions" not in status(gs)
+    assert [h["revision"] for h in status(gs)["history"]] == [head]
