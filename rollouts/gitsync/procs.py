@@ -56,6 +56,28 @@ def _kill(process: asyncio.subprocess.Process) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+async def _reap(process: asyncio.subprocess.Process) -> None:
+    """Kill the process group, then read both pipes to EOF and wait.
+
+    Without the draining, a pipe whose reader stopped mid-way stays paused
+    (its buffer is full), asyncio never sees its EOF, and wait() hangs forever.
+    """
+    _kill(process)
+
+    async def drain(stream: asyncio.StreamReader | None) -> None:
+        if stream is None:
+            return
+        with contextlib.suppress(Exception):
+            while await stream.read(65536):
+                pass
+
+    # Bounded: a grandchild that left the process group could hold a pipe open.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(10):
+            await asyncio.gather(drain(process.stdout), drain(process.stderr))
+    await process.wait()
+
+
 async def run_tool(
     argv: Sequence[str],
     *,
@@ -87,18 +109,22 @@ async def run_tool(
                 process.stdin.write(stdin)
                 await process.stdin.drain()
                 process.stdin.close()
-            stdout, stderr = await asyncio.gather(
-                _read_capped(process.stdout, output_limit, name),
-                _read_capped(process.stderr, 1024 * 1024, name),
-            )
+            # A TaskGroup, not gather: when one stream goes over its limit the other reader is cancelled,
+            # so _reap() can drain both without two readers on one stream.
+            async with asyncio.TaskGroup() as group:
+                out_task = group.create_task(_read_capped(process.stdout, output_limit, name))
+                err_task = group.create_task(_read_capped(process.stderr, 1024 * 1024, name))
+            stdout, stderr = out_task.result(), err_task.result()
             code = await process.wait()
     except TimeoutError:
-        _kill(process)
-        await process.wait()
+        await _reap(process)
         raise ToolError(f"{name}: timed out after {timeout:g}s") from None
-    except BaseException:
-        _kill(process)
-        await process.wait()
+    except BaseException as error:
+        await _reap(process)
+        if isinstance(error, BaseExceptionGroup):
+            tool_errors = error.subgroup(ToolError)
+            if tool_errors is not None:
+                raise tool_errors.exceptions[0] from None
         raise
     if check and code != 0:
         message = stderr.decode(errors="replace").strip() or f"exit status {code}"
