@@ -152,8 +152,9 @@ async def test_fixture_manifests_apply_and_round_trip(
                 # Cluster-scoped: a unique name so parallel or repeated runs do not collide.
                 document["metadata"]["name"] = f"{document['metadata']['name']}-{suffix}"
                 cluster_scoped.append(document["metadata"]["name"])
-            if document["kind"] in ("Rollout", "AnalysisRun"):
-                # Keep the session's controllers away: the test reads back exactly what it wrote.
+            if document["kind"] in ("Rollout", "AnalysisRun", "GitSync"):
+                # Keep the session's controllers away: the test reads back exactly what it wrote,
+                # and a GitSync's repository (git.invalid) must never be fetched.
                 labels = document["metadata"].setdefault("labels", {})
                 labels["argo-rollouts.argoproj.io/instance-id"] = "round-trip"
             await apply_document(kube, document, namespace)

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from rollouts.api.analysis import AnalysisTemplate
+from rollouts.api.constants import INSTANCE_ID_LABEL
 from rollouts.api.gitsync import GitSync
 from rollouts.api.rollout import Rollout
 from rollouts.api.validation import validate_rollout
@@ -64,6 +65,10 @@ def test_example_parses_and_validates(path: Path) -> None:
 
 async def apply(client: KubeClient, namespace: str, doc: dict[str, Any]) -> dict[str, Any]:
     resource = RESOURCES[doc["kind"]]
+    if doc["kind"] == "GitSync":
+        # The example names a placeholder repository on the internet: the session's GitSync
+        # controller must never try to fetch it (tests talk to 127.0.0.1 only).
+        doc = {**doc, "metadata": {**doc["metadata"], "labels": {INSTANCE_ID_LABEL: "examples-not-synced"}}}
     return await client.patch(resource, namespace, doc["metadata"]["name"], doc, patch_type="apply", force=True)
 
 
