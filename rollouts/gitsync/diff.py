@@ -7,6 +7,9 @@ controller's annotations) are not drift. A `kubectl edit` of a field Git sets
 is. Lists of objects are matched by `name` when every item has one
 (containers, env, ports with names, volumes), else by position, so a
 defaulted field inside a container is ignored but a changed image is not.
+Resource quantities are compared by value, because the API server stores
+them canonically ("0.5" comes back as "500m", "1024Mi" as "1Gi"): comparing
+the text would show every such manifest OutOfSync and re-apply it forever.
 
 `project()` gives the live object restricted to the desired object's shape,
 which is what `rollouts gitsync diff` prints against the desired manifest.
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rollouts.api.quantity import QuantityError, parse_quantity
+
 # Never compared: the server owns these, or they do not round-trip.
 _IGNORED_METADATA = ("resourceVersion", "uid", "generation", "creationTimestamp", "managedFields", "selfLink")
 
@@ -24,8 +29,29 @@ def _named(items: list[Any]) -> bool:
     return bool(items) and all(isinstance(item, dict) and "name" in item for item in items)
 
 
-def _scalar_equal(desired: Any, live: Any) -> bool:
+# Maps whose values are resource.Quantity (container resources, PVC capacity, ResourceQuota, ...).
+_QUANTITY_MAPS = frozenset({"limits", "requests", "capacity", "hard", "allocatable", "overhead"})
+_QUANTITY_FIELDS = frozenset({"sizeLimit"})
+
+
+def _is_quantity_path(path: str) -> bool:
+    parts = path.split(".")
+    return parts[-1] in _QUANTITY_FIELDS or (len(parts) >= 2 and parts[-2] in _QUANTITY_MAPS)
+
+
+def _same_quantity(desired: Any, live: Any) -> bool:
+    if isinstance(desired, bool) or isinstance(live, bool):
+        return False
+    try:
+        return parse_quantity(str(desired))[0] == parse_quantity(str(live))[0]
+    except QuantityError:
+        return False
+
+
+def _scalar_equal(desired: Any, live: Any, path: str = "") -> bool:
     if desired == live:
+        return True
+    if _is_quantity_path(path) and _same_quantity(desired, live):
         return True
     # YAML may say 80 where the server keeps "80" (or the reverse) for int-or-string fields.
     if isinstance(desired, (int, float, str)) and isinstance(live, (int, float, str)):
@@ -71,7 +97,7 @@ def differences(desired: Any, live: Any, path: str = "") -> list[str]:
         return [
             diff for index, item in enumerate(desired) for diff in differences(item, live[index], f"{path}[{index}]")
         ]
-    return [] if _scalar_equal(desired, live) else [path]
+    return [] if _scalar_equal(desired, live, path) else [path]
 
 
 def project(desired: Any, live: Any) -> Any:

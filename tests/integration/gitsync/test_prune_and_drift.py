@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rollouts.api.gitsync import TRACKING_ANNOTATION
-from rollouts.kube.client import KubeClient
+from rollouts.kube.client import DEPLOYMENTS, KubeClient
 from tests.integration.gitsync.helpers import (
     CONFIGMAPS,
     configmap_yaml,
@@ -118,3 +118,39 @@ async def test_without_self_heal_a_manual_edit_shows_out_of_sync(
         kube_client, namespace, "drifter", lambda o: status(o)["reconciledAt"] != first_reconcile, what="re-checked"
     )
     assert (await kube_client.get(CONFIGMAPS, namespace, "settings"))["data"] == {"color": "red"}
+
+
+DEPLOYMENT_WITH_QUANTITIES = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: sized
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: sized}}
+  template:
+    metadata: {labels: {app: sized}}
+    spec:
+      containers:
+        - name: app
+          image: app:v1
+          resources:
+            requests: {cpu: 0.5, memory: 1024Mi}
+            limits: {cpu: 1000m, memory: 2048Mi}
+"""
+
+
+async def test_quantities_the_server_rewrites_are_not_drift(
+    kube_client: KubeClient, namespace: str, controller: ControllerProcess, tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"deployment.yaml": DEPLOYMENT_WITH_QUANTITIES})
+    await create_gitsync(kube_client, namespace, gitsync_manifest("sized", repo, self_heal=False))
+    gs = await wait_gitsync(kube_client, namespace, "sized", synced_at(git(repo, "rev-parse", "HEAD")), what="synced")
+    live = await kube_client.get(DEPLOYMENTS, namespace, "sized")
+    resources = live["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert resources == {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
+    first_reconcile = status(gs)["reconciledAt"]
+    rechecked = await wait_gitsync(
+        kube_client, namespace, "sized", lambda o: status(o)["reconciledAt"] != first_reconcile, what="re-checked"
+    )
+    assert status(rechecked)["sync"]["status"] == "Synced", status(rechecked)["resources"]

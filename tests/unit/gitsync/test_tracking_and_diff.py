@@ -111,3 +111,23 @@ def test_webhook_payload_urls_for_github_and_gitlab() -> None:
     }
     assert repository_urls(gitlab) == ["https://gitlab.example/o/r.git", "git@gitlab.example:o/r.git"]
     assert repository_urls([]) == []
+
+
+def test_resource_quantities_are_compared_by_value_as_the_server_canonicalises_them() -> None:
+    desired = {
+        "spec": {
+            "containers": [{"name": "app", "resources": {"limits": {"cpu": 0.5, "memory": "1024Mi"}}}],
+            "volumes": [{"name": "scratch", "emptyDir": {"sizeLimit": "1000M"}}],
+        }
+    }
+    live = {
+        "spec": {
+            "containers": [{"name": "app", "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}}}],
+            "volumes": [{"name": "scratch", "emptyDir": {"sizeLimit": "1G"}}],
+        }
+    }
+    assert differences(desired, live) == []
+    live["spec"]["containers"][0]["resources"]["limits"]["cpu"] = "600m"
+    assert differences(desired, live) == [".spec.containers[app].resources.limits.cpu"]
+    # Only quantity fields: elsewhere "1.0" and "1" are different strings.
+    assert differences({"data": {"version": "1.0"}}, {"data": {"version": "1"}}) == [".data.version"]
