@@ -38,6 +38,8 @@ class ControllerContext:
     """Argo's instance id: only objects labelled argo-rollouts.argoproj.io/instance-id=<id>."""
     prometheus_address: str | None = None
     """Default Prometheus for analysis metrics that name no address (--prometheus-address)."""
+    gitsync_service_account: str | None = None
+    """ServiceAccount (in each GitSync's namespace) impersonated when a GitSync names none."""
 
     @cached_property
     def informers(self) -> InformerFactory:
@@ -99,4 +101,9 @@ def analysis_run_controller(context: ControllerContext) -> Controller:
 def gitsync_controller(context: ControllerContext) -> Controller:
     from rollouts.gitsync.controller import GitSyncController
 
-    return GitSyncController(context.client, namespace=context.namespace, instance_id=context.instance_id)
+    return GitSyncController(
+        context.client,
+        namespace=context.namespace,
+        instance_id=context.instance_id,
+        default_service_account=context.gitsync_service_account,
+    )

@@ -127,6 +127,9 @@ class GitSyncSpec(K8sModel):
     # Secret (in the GitSync's namespace) holding repository credentials:
     # `username` + `password` (token) for https, `sshPrivateKey` for ssh.
     credentials_secret: str | None = None
+    # Ours (like Flux's Kustomization): a ServiceAccount in the GitSync's namespace whose RBAC
+    # rights the apply, prune and drift checks run with, through Kubernetes impersonation.
+    service_account_name: str | None = None
 
     def refresh_seconds(self) -> float:
         seconds = parse_duration(self.refresh_interval)

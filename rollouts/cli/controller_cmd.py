@@ -90,6 +90,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=os.environ.get("GITSYNC_WEBHOOK_ADDRESS", ""),
         help="HOST:PORT for the Git push webhook POST /api/webhook (default: off; secret from GITSYNC_WEBHOOK_SECRET)",
     )
+    parser.add_argument(
+        "--gitsync-default-service-account",
+        default=os.environ.get("GITSYNC_DEFAULT_SERVICE_ACCOUNT") or None,
+        help="ServiceAccount of a GitSync's namespace to apply as when it names none (default: own rights)",
+    )
     parser.add_argument("--leader-elect", action="store_true", help="elect a leader with a Lease")
     parser.add_argument(
         "--leader-election-namespace",
@@ -131,6 +136,7 @@ async def _run(args: argparse.Namespace) -> int:
                     namespace=args.namespace,
                     instance_id=args.instance_id,
                     prometheus_address=args.prometheus_address,
+                    gitsync_service_account=args.gitsync_default_service_account,
                 ),
                 names,
             )

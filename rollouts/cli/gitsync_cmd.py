@@ -179,6 +179,8 @@ async def gitsync_diff(client: KubeClient, *, namespace: str, name: str) -> list
         if live is not None and not differences(item.obj, live):
             continue
         have = project(want, live) if live is not None else None
+        if item.key.kind == "Secret":
+            want, have = _mask_secret_data(want, have)
         label = _label(item.key)
         diffs.append("".join(difflib.unified_diff(_yaml(have), _yaml(want), f"live/{label}", f"desired/{label}")))
     wanted = {item.key for item in desired}
@@ -191,6 +193,28 @@ async def gitsync_diff(client: KubeClient, *, namespace: str, name: str) -> list
             header = f"--- live/{_label(key)}\n+++ desired/{_label(key)} (left Git: pruned by a sync with prune)\n"
             diffs.append(header)
     return diffs
+
+
+def _mask_secret_data(
+    want: dict[str, Any], have: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Secret values never reach the terminal: equal values print as ++++++++, changed ones differ in length.
+
+    (Argo CD masks Secrets in its diffs the same way.)
+    """
+    wanted = dict(want.get("data") or {})
+    live = dict((have or {}).get("data") or {})
+    masked_want, masked_have = {}, {}
+    for key in sorted(set(wanted) | set(live)):
+        same = key in wanted and key in live and wanted[key] == live[key]
+        if key in wanted:
+            masked_want[key] = "+" * 8
+        if key in live:
+            masked_have[key] = "+" * 8 if same else "+" * 9
+    want = {**want, "data": masked_want} if "data" in want else want
+    if have is not None and "data" in have:
+        have = {**have, "data": masked_have}
+    return want, have
 
 
 def diff_command(args: argparse.Namespace) -> int:

@@ -90,8 +90,11 @@ class GitSyncController:
         instance_id: str | None = None,
         renderer: Renderer | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        default_service_account: str | None = None,
     ) -> None:
         self.client = client
+        # Impersonated for GitSyncs that name no spec.serviceAccountName (--gitsync-default-service-account).
+        self.default_service_account = default_service_account
         self.clock = clock
         # Like the other controllers: an instance id serves only GitSyncs labelled with it.
         selector = f"{INSTANCE_ID_LABEL}={instance_id}" if instance_id else f"!{INSTANCE_ID_LABEL}"
@@ -214,6 +217,19 @@ class GitSyncController:
 
     # ------------------------------------------------------------ pieces
 
+    def _client_for(self, gitsync: GitSync) -> KubeClient:
+        """The client that reads, applies and prunes this GitSync's objects.
+
+        With spec.serviceAccountName (or the controller's default) every such
+        request is authorised as that ServiceAccount of the GitSync's namespace,
+        so a namespace's RBAC, not the controller's, bounds what its GitSyncs can
+        change. Status, events and the credentials Secret use the controller's own rights.
+        """
+        account = gitsync.spec.service_account_name or self.default_service_account
+        if not account:
+            return self.client
+        return self.client.impersonating(f"system:serviceaccount:{gitsync.metadata.namespace}:{account}")
+
     def _destination(self, gitsync: GitSync) -> str:
         return destination_namespace(gitsync)
 
@@ -223,7 +239,7 @@ class GitSyncController:
         """key -> (Synced / OutOfSync, live object or None)."""
         result: dict[ResourceKey, tuple[str, dict[str, Any] | None]] = {}
         for item in desired:
-            live = await live_object(self.client, item)
+            live = await live_object(self._client_for(gitsync), item)
             drift = differences(item.obj, live) if live is not None else ["(missing)"]
             result[item.key] = ("Synced" if not drift else "OutOfSync", live)
         return result
@@ -238,7 +254,7 @@ class GitSyncController:
                 continue
             candidate = PruneCandidate(key, entry.version)
             if await still_tracked(
-                self.client,
+                self._client_for(gitsync),
                 candidate,
                 discovery=self.discovery,
                 gitsync_namespace=gitsync.metadata.namespace or "",
@@ -292,10 +308,12 @@ class GitSyncController:
         try:
             destination = self._destination(gitsync)
             if gitsync.spec.has_option(SYNC_OPTION_CREATE_NAMESPACE) and await ensure_namespace(
-                self.client, destination
+                self._client_for(gitsync), destination
             ):
                 new_namespaces.add(destination)
-            outcome = await apply_all(self.client, desired, discovery=self.discovery, new_namespaces=new_namespaces)
+            outcome = await apply_all(
+                self._client_for(gitsync), desired, discovery=self.discovery, new_namespaces=new_namespaces
+            )
         except KubeError as error:
             outcome.error = f"cannot create namespace: {error}"
         for result in outcome.results:
@@ -315,7 +333,7 @@ class GitSyncController:
         if outcome.error is None and candidates and automated is not None and automated.prune:
             # With or without PruneLast=true, prune runs after every apply succeeded: a failed sync deletes nothing.
             pruned = await prune(
-                self.client,
+                self._client_for(gitsync),
                 candidates,
                 discovery=self.discovery,
                 gitsync_namespace=gitsync.metadata.namespace or "",

@@ -7,7 +7,8 @@ controller's annotations) are not drift. A `kubectl edit` of a field Git sets
 is. Lists of objects are matched by `name` when every item has one
 (containers, env, ports with names, volumes), else by position, so a
 defaulted field inside a container is ignored but a changed image is not.
-Resource quantities are compared by value, because the API server stores
+A Secret's `stringData` is compared as the base64 `data` the server turns it
+into (it never stores stringData). Resource quantities are compared by value, because the API server stores
 them canonically ("0.5" comes back as "500m", "1024Mi" as "1Gi"): comparing
 the text would show every such manifest OutOfSync and re-apply it forever.
 
@@ -17,6 +18,8 @@ which is what `rollouts gitsync diff` prints against the desired manifest.
 
 from __future__ import annotations
 
+import base64
+import copy
 from typing import Any
 
 from rollouts.api.quantity import QuantityError, parse_quantity
@@ -59,8 +62,23 @@ def _scalar_equal(desired: Any, live: Any, path: str = "") -> bool:
     return False
 
 
+def as_stored(desired: dict[str, Any]) -> dict[str, Any]:
+    """`desired` as the API server stores it, where it rewrites what it is given: Secret stringData -> data."""
+    string_data = desired.get("stringData")
+    if desired.get("kind") != "Secret" or not isinstance(string_data, dict):
+        return desired
+    stored = copy.deepcopy(desired)
+    data = dict(stored.get("data") or {})
+    for key, value in stored.pop("stringData").items():
+        data[key] = base64.b64encode(str(value).encode()).decode()
+    stored["data"] = data
+    return stored
+
+
 def differences(desired: Any, live: Any, path: str = "") -> list[str]:
     """Paths (like `.spec.template.spec.containers[app].image`) where `live` differs from `desired`."""
+    if path == "" and isinstance(desired, dict):
+        desired = as_stored(desired)
     if isinstance(desired, dict):
         if not isinstance(live, dict):
             return [path or "."]
@@ -117,7 +135,7 @@ def project(desired: Any, live: Any) -> Any:
 
 def comparable(desired: dict[str, Any]) -> dict[str, Any]:
     """The desired object without what the server rewrites on its own (for display)."""
-    result = {key: value for key, value in desired.items() if key != "status"}
+    result = {key: value for key, value in as_stored(desired).items() if key != "status"}
     metadata = dict(result.get("metadata") or {})
     for key in _IGNORED_METADATA:
         metadata.pop(key, None)

@@ -186,10 +186,13 @@ class KubeClient:
         field_manager: str = "rollouts-controller",
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         on_request: RequestObserver | None = None,
+        impersonate: str | None = None,
     ) -> None:
         self.api_client = api_client
         self.field_manager = field_manager
         self.timeout = timeout
+        # Kubernetes user impersonation (Impersonate-User): requests are authorised as that user.
+        self.impersonate = impersonate
         # (verb, plural) -> requests sent, whatever their outcome; read by benchmarks and tests.
         self.request_counts: Counter[tuple[str, str]] = Counter()
         self._on_request = on_request
@@ -210,6 +213,22 @@ class KubeClient:
     async def close(self) -> None:
         await self.api_client.close()
 
+    def impersonating(self, user: str) -> KubeClient:
+        """A client whose requests the API server authorises as `user` (e.g. system:serviceaccount:ns:name).
+
+        It shares this client's connection pool, so it is cheap to make per
+        request and must never be closed on its own.
+        """
+        clone = KubeClient(
+            self.api_client,
+            field_manager=self.field_manager,
+            timeout=self.timeout,
+            on_request=self._on_request,
+            impersonate=user,
+        )
+        clone.request_counts = self.request_counts
+        return clone
+
     def _count(self, info: RequestInfo) -> None:
         self.request_counts[(info.verb.lower(), info.resource.plural)] += 1
         if self._on_request is not None:
@@ -229,6 +248,8 @@ class KubeClient:
         timeout: float | aiohttp.ClientTimeout | None = None,
     ) -> aiohttp.ClientResponse:
         headers = {"Accept": "application/json", "Content-Type": content_type}
+        if self.impersonate:
+            headers["Impersonate-User"] = self.impersonate
         try:
             response: aiohttp.ClientResponse = await self.api_client.call_api(
                 path,

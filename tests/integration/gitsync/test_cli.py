@@ -99,3 +99,22 @@ async def test_sync_reports_a_failed_sync_with_exit_code_1(
     assert code == 1
     assert out.startswith("gitsync 'invalid': Failed")
     assert "Not_Valid" in out
+
+
+async def test_diff_of_a_secret_masks_its_values(
+    kube_client: KubeClient, cluster: ClusterHandle, namespace: str, controller: ControllerProcess, tmp_path: Path
+) -> None:
+    secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: api\nstringData:\n  token: s3cr3t-value\n"
+    repo = make_repo(tmp_path / "repo", {"secret.yaml": secret})
+    await create_gitsync(kube_client, namespace, gitsync_manifest("secrets", repo, automated=False))
+    await wait_gitsync(
+        kube_client,
+        namespace,
+        "secrets",
+        lambda o: status(o).get("sync", {}).get("status") == "OutOfSync",
+        what="OutOfSync",
+    )
+    code, out, _ = await rollouts(cluster, namespace, "gitsync", "diff", "secrets")
+    assert code == 1
+    assert "token: ++++++++" in out
+    assert "s3cr3t" not in out and "czNjcjN0LXZhbHVl" not in out  # neither the value nor its base64

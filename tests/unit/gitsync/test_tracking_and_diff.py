@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rollouts.api.gitsync import TRACKING_ANNOTATION
-from rollouts.gitsync.diff import differences, project
+from rollouts.gitsync.diff import comparable, differences, project
 from rollouts.gitsync.tracking import ResourceKey, apply_order, prune_order, tracked_by, tracking_id
 from rollouts.gitsync.urls import same_repository
 from rollouts.gitsync.webhook import repository_urls
@@ -131,3 +131,12 @@ def test_resource_quantities_are_compared_by_value_as_the_server_canonicalises_t
     assert differences(desired, live) == [".spec.containers[app].resources.limits.cpu"]
     # Only quantity fields: elsewhere "1.0" and "1" are different strings.
     assert differences({"data": {"version": "1.0"}}, {"data": {"version": "1"}}) == [".data.version"]
+
+
+def test_secret_string_data_is_compared_as_the_data_the_server_stores() -> None:
+    desired = {"kind": "Secret", "metadata": {"name": "s"}, "stringData": {"token": "s3cr3t"}, "data": {"a": "Yg=="}}
+    live = {"kind": "Secret", "metadata": {"name": "s"}, "data": {"a": "Yg==", "token": "czNjcjN0"}}
+    assert differences(desired, live) == []
+    live["data"]["token"] = "b3RoZXI="
+    assert differences(desired, live) == [".data.token"]
+    assert comparable(desired)["data"] == {"a": "Yg==", "token": "czNjcjN0"}
