@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from rollouts.api.analysis import AnalysisTemplate
@@ -211,6 +212,15 @@ def canary_analysis(
     verdict = AnalysisVerdict()
     by_name = {run["metadata"]["name"]: run for run in runs}
     wanted: set[str] = set()
+    # name -> the run's body, for this rollout revision (the rest comes per call).
+    build_run = partial(
+        _build_run,
+        rollout_raw=rollout_raw,
+        lookup=lookup,
+        pod_hash=pod_hash,
+        revision=revision,
+        stable_hash=stable_hash,
+    )
     if canary is None:
         return verdict
 
@@ -221,17 +231,7 @@ def canary_analysis(
             actions=verdict.actions,
             base=base,
             retrying=retrying,
-            build=lambda name: _build_run(
-                rollout_raw=rollout_raw,
-                analysis=analysis,
-                lookup=lookup,
-                name=name,
-                kind=kind,
-                pod_hash=pod_hash,
-                revision=revision,
-                stable_hash=stable_hash,
-                step_index=index,
-            ),
+            build=partial(build_run, analysis=analysis, kind=kind, step_index=index),
         )
         if error:
             verdict.error = error
@@ -275,7 +275,7 @@ def _ensure_run(
     actions: list[RunAction],
     base: str,
     retrying: bool,
-    build: Callable[[str], dict[str, Any]],
+    build: Callable[..., dict[str, Any]],
 ) -> tuple[dict[str, Any] | None, str | None]:
     """The current run for `base`, creating it (or its retry) when needed; (run or None, error or None)."""
     name, existing = current_run(by_name, base)
@@ -286,7 +286,7 @@ def _ensure_run(
         name = _retry_name(base, name)
     wanted.add(name)
     try:
-        body = build(name)
+        body = build(name=name)
     except ValueError as error:  # TemplateError (missing template, bad merge) or ArgumentError
         return None, str(error)
     actions.append(CreateAnalysisRun(body=body))
@@ -360,6 +360,15 @@ def blue_green_analysis(
     verdict = BlueGreenAnalysisVerdict()
     by_name = {run["metadata"]["name"]: run for run in runs}
     wanted: set[str] = set()
+    # name -> the run's body, for this rollout revision (the rest comes per call).
+    build_run = partial(
+        _build_run,
+        rollout_raw=rollout_raw,
+        lookup=lookup,
+        pod_hash=pod_hash,
+        revision=revision,
+        stable_hash=stable_hash,
+    )
     if blue_green is None:
         return verdict
 
@@ -385,17 +394,7 @@ def blue_green_analysis(
             base=base,
             retrying=retrying
             or (rerun_inconclusive and existing is not None and _phase(existing) == ANALYSIS_INCONCLUSIVE),
-            build=lambda run_name_: _build_run(
-                rollout_raw=rollout_raw,
-                analysis=analysis,
-                lookup=lookup,
-                name=run_name_,
-                kind=kind,
-                pod_hash=pod_hash,
-                revision=revision,
-                stable_hash=stable_hash,
-                step_index=None,
-            ),
+            build=partial(build_run, analysis=analysis, kind=kind, step_index=None),
         )
         if error:
             verdict.error = error

@@ -147,6 +147,11 @@ def rollout_progressing(*, old: Status, new: Status) -> bool:
         or step_moved
         or new.get("currentStepHash", "") != old.get("currentStepHash", "")
     )
+    return _replicas_progressed(old=old, new=new) or strategy_progress
+
+
+def _replicas_progressed(*, old: Status, new: Status) -> bool:
+    """The counter half of Argo's RolloutProgressing, shared by both strategies."""
     old_old_replicas = int(old.get("replicas") or 0) - int(old.get("updatedReplicas") or 0)
     new_old_replicas = int(new.get("replicas") or 0) - int(new.get("updatedReplicas") or 0)
     return (
@@ -154,7 +159,6 @@ def rollout_progressing(*, old: Status, new: Status) -> bool:
         or new_old_replicas < old_old_replicas
         or int(new.get("readyReplicas") or 0) > int(old.get("readyReplicas") or 0)
         or int(new.get("availableReplicas") or 0) > int(old.get("availableReplicas") or 0)
-        or strategy_progress
     )
 
 
@@ -178,15 +182,7 @@ def blue_green_progressing(*, old: Status, new: Status) -> bool:
     selector_moved = old_bg.get("activeSelector", "") != new_bg.get("activeSelector", "") or old_bg.get(
         "previewSelector", ""
     ) != new_bg.get("previewSelector", "")
-    old_old_replicas = int(old.get("replicas") or 0) - int(old.get("updatedReplicas") or 0)
-    new_old_replicas = int(new.get("replicas") or 0) - int(new.get("updatedReplicas") or 0)
-    return (
-        int(new.get("updatedReplicas") or 0) != int(old.get("updatedReplicas") or 0)
-        or new_old_replicas < old_old_replicas
-        or int(new.get("readyReplicas") or 0) > int(old.get("readyReplicas") or 0)
-        or int(new.get("availableReplicas") or 0) > int(old.get("availableReplicas") or 0)
-        or selector_moved
-    )
+    return _replicas_progressed(old=old, new=new) or selector_moved
 
 
 def blue_green_healthy(*, replicas: int, has_preview: bool, generation: int, old: Status, new: Status) -> bool:
