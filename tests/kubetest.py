@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rollouts.devcluster import JOB_FAIL_LABEL
 from rollouts.devcluster.processes import free_ports
 from rollouts.kube.client import REPLICASETS, ROLLOUTS, SERVICES, KubeClient
 from tests.waiting import eventually
@@ -103,6 +104,35 @@ def rollout_manifest(
             "strategy": {"canary": canary_spec},
             **(spec or {}),
         },
+    }
+
+
+def job_metric(*, fail: bool, name: str = "smoke", image: str = "t:1") -> dict[str, Any]:
+    """A Job metric whose pod kwok completes, or fails with `fail` (the rollouts.io/job-fail label)."""
+    labels = {JOB_FAIL_LABEL: "true"} if fail else {}
+    return {
+        "name": name,
+        "provider": {
+            "job": {
+                "spec": {
+                    "backoffLimit": 0,
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {"restartPolicy": "Never", "containers": [{"name": "t", "image": image}]},
+                    },
+                }
+            }
+        },
+    }
+
+
+def job_analysis_template(name: str, *, fail: bool) -> dict[str, Any]:
+    """An AnalysisTemplate with one Job metric (see job_metric)."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AnalysisTemplate",
+        "metadata": {"name": name},
+        "spec": {"metrics": [job_metric(fail=fail)]},
     }
 
 

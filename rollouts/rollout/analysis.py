@@ -210,31 +210,15 @@ def canary_analysis(
     rollout = Rollout.from_dict(rollout_raw)
     canary = rollout.spec.strategy.canary
     verdict = AnalysisVerdict()
-    by_name = {run["metadata"]["name"]: run for run in runs}
-    wanted: set[str] = set()
-    # name -> the run's body, for this rollout revision (the rest comes per call).
-    build_run = partial(
-        _build_run,
-        rollout_raw=rollout_raw,
-        lookup=lookup,
-        pod_hash=pod_hash,
-        revision=revision,
-        stable_hash=stable_hash,
+    book = _RunBook.of(
+        runs, rollout_raw=rollout_raw, lookup=lookup, pod_hash=pod_hash, revision=revision, stable_hash=stable_hash
     )
     if canary is None:
         return verdict
 
     def ensure(base: str, analysis: RolloutAnalysis, kind: str, index: int | None) -> dict[str, Any] | None:
-        run, error = _ensure_run(
-            by_name=by_name,
-            wanted=wanted,
-            actions=verdict.actions,
-            base=base,
-            retrying=retrying,
-            build=partial(build_run, analysis=analysis, kind=kind, step_index=index),
-        )
-        if error:
-            verdict.error = error
+        run, error = book.ensure(base, retrying=retrying, analysis=analysis, kind=kind, step_index=index)
+        verdict.error = error or verdict.error
         return run
 
     background = canary.analysis
@@ -264,38 +248,70 @@ def canary_analysis(
             elif phase == ANALYSIS_INCONCLUSIVE:
                 verdict.inconclusive = True
 
-    verdict.actions.extend(_retire_others(by_name=by_name, wanted=wanted, history=history))
+    verdict.actions.extend(book.actions + book.retire(history))
     return verdict
 
 
-def _ensure_run(
-    *,
-    by_name: dict[str, dict[str, Any]],
-    wanted: set[str],
-    actions: list[RunAction],
-    base: str,
-    retrying: bool,
-    build: Callable[..., dict[str, Any]],
-) -> tuple[dict[str, Any] | None, str | None]:
-    """The current run for `base`, creating it (or its retry) when needed; (run or None, error or None)."""
-    name, existing = current_run(by_name, base)
-    if existing is not None and not (retrying and _finished(existing)):
-        wanted.add(name)
-        return existing, None
-    if existing is not None:
-        name = _retry_name(base, name)
-    wanted.add(name)
-    try:
-        body = build(name=name)
-    except ValueError as error:  # TemplateError (missing template, bad merge) or ArgumentError
-        return None, str(error)
-    actions.append(CreateAnalysisRun(body=body))
-    return None, None
+@dataclass
+class _RunBook:
+    """One reconcile's view of a rollout's runs: found by name, kept (`wanted`), created, retired."""
+
+    by_name: dict[str, dict[str, Any]]
+    build: Callable[..., dict[str, Any]]
+    """keyword arguments of _build_run other than this revision's -> a run body."""
+    wanted: set[str] = field(default_factory=set)
+    actions: list[RunAction] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls,
+        runs: list[dict[str, Any]],
+        *,
+        rollout_raw: dict[str, Any],
+        lookup: TemplateLookup,
+        pod_hash: str,
+        revision: int,
+        stable_hash: str,
+    ) -> _RunBook:
+        build = partial(
+            _build_run,
+            rollout_raw=rollout_raw,
+            lookup=lookup,
+            pod_hash=pod_hash,
+            revision=revision,
+            stable_hash=stable_hash,
+        )
+        return cls(by_name={run["metadata"]["name"]: run for run in runs}, build=build)
+
+    def keep(self, base: str) -> tuple[str, dict[str, Any] | None]:
+        """The current run for `base` (see current_run), kept if it exists."""
+        name, existing = current_run(self.by_name, base)
+        if existing is not None:
+            self.wanted.add(name)
+        return name, existing
+
+    def ensure(self, base: str, *, retrying: bool, **build_args: Any) -> tuple[dict[str, Any] | None, str | None]:
+        """The current run for `base`, creating it (or its retry) when needed; (run or None, error or None)."""
+        name, existing = current_run(self.by_name, base)
+        if existing is not None and not (retrying and _finished(existing)):
+            self.wanted.add(name)
+            return existing, None
+        if existing is not None:
+            name = _retry_name(base, name)
+        self.wanted.add(name)
+        try:
+            body = self.build(name=name, **build_args)
+        except ValueError as error:  # TemplateError (missing template, bad merge) or ArgumentError
+            return None, str(error)
+        self.actions.append(CreateAnalysisRun(body=body))
+        return None, None
+
+    def retire(self, history: HistoryLimits | None) -> list[RunAction]:
+        """Runs not kept stop measuring; finished ones beyond the history limits are deleted."""
+        return _retire_others([run for name, run in self.by_name.items() if name not in self.wanted], history=history)
 
 
-def _retire_others(
-    *, by_name: dict[str, dict[str, Any]], wanted: set[str], history: HistoryLimits | None
-) -> list[RunAction]:
+def _retire_others(others: list[dict[str, Any]], *, history: HistoryLimits | None) -> list[RunAction]:
     """Runs no longer wanted stop measuring; finished ones beyond the history limits are deleted.
 
     Argo's FilterAnalysisRunsToDelete: newest first, a run without a pod hash
@@ -303,7 +319,6 @@ def _retire_others(
     Successful and `unsuccessful` Failed/Error/Inconclusive runs are kept.
     """
     actions: list[RunAction] = []
-    others = [run for name, run in by_name.items() if name not in wanted]
     for run in others:
         if not _finished(run):
             actions.append(TerminateAnalysisRun(name=run["metadata"]["name"]))
@@ -358,46 +373,26 @@ def blue_green_analysis(
     rollout = Rollout.from_dict(rollout_raw)
     blue_green = rollout.spec.strategy.blue_green
     verdict = BlueGreenAnalysisVerdict()
-    by_name = {run["metadata"]["name"]: run for run in runs}
-    wanted: set[str] = set()
-    # name -> the run's body, for this rollout revision (the rest comes per call).
-    build_run = partial(
-        _build_run,
-        rollout_raw=rollout_raw,
-        lookup=lookup,
-        pod_hash=pod_hash,
-        revision=revision,
-        stable_hash=stable_hash,
+    book = _RunBook.of(
+        runs, rollout_raw=rollout_raw, lookup=lookup, pod_hash=pod_hash, revision=revision, stable_hash=stable_hash
     )
     if blue_green is None:
         return verdict
 
     def reconcile(analysis: RolloutAnalysis | None, infix: str, kind: str, skip: bool) -> dict[str, Any] | None:
         base = run_name(rollout.name, pod_hash, revision, infix)
-        name, existing = current_run(by_name, base)
         if analysis is None or not analysis.templates:
             return None
-        if cancel or skip:
-            if existing is not None:
-                wanted.add(name)  # still the run status records (Argo keeps it once stable)
-                if not _finished(existing):
-                    verdict.actions.append(TerminateAnalysisRun(name=name))
+        if cancel or skip or inconclusive_paused:
+            # Kept: its status stays recorded (Argo keeps it once stable); a cancelled one stops measuring.
+            name, existing = book.keep(base)
+            if existing is not None and (cancel or skip) and not _finished(existing):
+                book.actions.append(TerminateAnalysisRun(name=name))
             return existing
-        if inconclusive_paused:
-            if existing is not None:
-                wanted.add(name)
-            return existing
-        run, error = _ensure_run(
-            by_name=by_name,
-            wanted=wanted,
-            actions=verdict.actions,
-            base=base,
-            retrying=retrying
-            or (rerun_inconclusive and existing is not None and _phase(existing) == ANALYSIS_INCONCLUSIVE),
-            build=partial(build_run, analysis=analysis, kind=kind, step_index=None),
-        )
-        if error:
-            verdict.error = error
+        existing = current_run(book.by_name, base)[1]
+        rerun = rerun_inconclusive and existing is not None and _phase(existing) == ANALYSIS_INCONCLUSIVE
+        run, error = book.ensure(base, retrying=retrying or rerun, analysis=analysis, kind=kind, step_index=None)
+        verdict.error = error or verdict.error
         return run
 
     for analysis, infix, kind, skip, post in (
@@ -424,5 +419,5 @@ def blue_green_analysis(
             message = f"Blue/green {stage} analysis phase error/failed"
             detail = (run.get("status") or {}).get("message")
             verdict.abort_message = f"{message}: {detail}" if detail else message
-    verdict.actions.extend(_retire_others(by_name=by_name, wanted=wanted, history=history))
+    verdict.actions.extend(book.actions + book.retire(history))
     return verdict

@@ -109,7 +109,6 @@ class BlueGreenReconcile(_Reconcile):
         )
         self.current_step_hash = ""
         self.bg_verdict: rollout_analysis.BlueGreenAnalysisVerdict | None = None
-        self.status_in_progress: dict[str, Any] = {}
 
         self.all_rss: list[RS] = [copy.deepcopy(rs) for rs in self.observed.replicasets]
         pod_hash = compute_pod_template_hash(self.template, self.old.get("collisionCount"))
@@ -154,7 +153,6 @@ class BlueGreenReconcile(_Reconcile):
         counted = [active_rs] if active_rs is not None else self.all_rss
         status["HPAReplicas"] = rsutil.total_status(counted)
         status["availableReplicas"] = rsutil.total_available(counted)
-        self.status_in_progress = status
         return self._persist(status)
 
     # ------------------------------------------------------------------ rolloutBlueGreen
@@ -504,9 +502,9 @@ class BlueGreenReconcile(_Reconcile):
     def _progressing(self, status: dict[str, Any]) -> bool:
         return cond.blue_green_progressing(old=self.old, new=status)
 
-    def _available(self) -> bool:
+    def _available(self, status: dict[str, Any]) -> bool:
         """Available once the ReplicaSet behind the active Service is saturated."""
-        active = str((self.status_in_progress.get("blueGreen") or {}).get("activeSelector") or "")
+        active = str((status.get("blueGreen") or {}).get("activeSelector") or "")
         active_rs = next((rs for rs in self.all_rss if active and rsutil.rs_hash(rs) == active), None)
         return is_saturated(active_rs, self.replicas)
 
@@ -600,7 +598,6 @@ class BlueGreenReconcile(_Reconcile):
             status["selector"] = rsutil.format_selector((active_rs.get("spec") or {}).get("selector"))
             status["availableReplicas"] = rsutil.available_replicas(active_rs)
             status["readyReplicas"] = rsutil.ready_replicas(active_rs)
-        self.status_in_progress = status
         return self._persist(status)
 
 

@@ -1056,7 +1056,7 @@ class _Reconcile:
     def _progressing(self, status: dict[str, Any]) -> bool:
         return cond.rollout_progressing(old=self.old, new=status)
 
-    def _available(self) -> bool:
+    def _available(self, status: dict[str, Any]) -> bool:
         return rsutil.total_available(self.all_rss) >= self.replicas
 
     def _healthy(self, status: dict[str, Any]) -> bool:
@@ -1154,7 +1154,7 @@ class _Reconcile:
                     ),
                 )
 
-        available = self._available()
+        available = self._available(status)
         cond.set_condition(
             status,
             cond.new_condition(

@@ -8,11 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from rollouts.devcluster import JOB_FAIL_LABEL
 from rollouts.devcluster.processes import free_port
 from rollouts.devcluster.prometheus import FakeAppMetrics, LocalPrometheus
 from rollouts.kube.client import ANALYSIS_RUNS
-from tests.kubetest import Kube
+from tests.kubetest import Kube, job_metric
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("controller")]
@@ -121,24 +120,8 @@ async def test_web_metric_passes_and_500_errors(kube: Kube, health_server: str) 
 
 
 async def test_job_metric_success_and_failure(kube: Kube) -> None:
-    def job_metric(labels: dict[str, str]) -> dict[str, Any]:
-        return {
-            "name": "smoke",
-            "provider": {
-                "job": {
-                    "spec": {
-                        "backoffLimit": 0,
-                        "template": {
-                            "metadata": {"labels": labels},
-                            "spec": {"restartPolicy": "Never", "containers": [{"name": "t", "image": "test:1"}]},
-                        },
-                    }
-                }
-            },
-        }
-
-    await kube.create(ANALYSIS_RUNS, run("job-ok", [job_metric({})]))
-    await kube.create(ANALYSIS_RUNS, run("job-fail", [job_metric({JOB_FAIL_LABEL: "true"})]))
+    await kube.create(ANALYSIS_RUNS, run("job-ok", [job_metric(fail=False, image="test:1")]))
+    await kube.create(ANALYSIS_RUNS, run("job-fail", [job_metric(fail=True, image="test:1")]))
     assert (await finished(kube, "job-ok"))["status"]["phase"] == "Successful"
     assert (await finished(kube, "job-fail"))["status"]["phase"] == "Failed"
 

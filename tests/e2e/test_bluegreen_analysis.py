@@ -6,44 +6,24 @@ from typing import Any
 
 import pytest
 
-from rollouts.devcluster import JOB_FAIL_LABEL
 from rollouts.kube.client import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, ROLLOUTS, SERVICES
-from tests.kubetest import Kube, counts, healthy_on_new_revision, rollout_manifest, service_manifest, status
+from tests.kubetest import (
+    Kube,
+    counts,
+    healthy_on_new_revision,
+    job_analysis_template,
+    rollout_manifest,
+    service_manifest,
+    status,
+)
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("controller")]
 
 
-def job_template(name: str, *, fail: bool) -> dict[str, Any]:
-    labels = {JOB_FAIL_LABEL: "true"} if fail else {}
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "AnalysisTemplate",
-        "metadata": {"name": name},
-        "spec": {
-            "metrics": [
-                {
-                    "name": "smoke",
-                    "provider": {
-                        "job": {
-                            "spec": {
-                                "backoffLimit": 0,
-                                "template": {
-                                    "metadata": {"labels": labels},
-                                    "spec": {"restartPolicy": "Never", "containers": [{"name": "t", "image": "t:1"}]},
-                                },
-                            }
-                        }
-                    },
-                }
-            ]
-        },
-    }
-
-
 async def start(kube: Kube, name: str, **blue_green: Any) -> str:
-    await kube.create(ANALYSIS_TEMPLATES, job_template("passes", fail=False))
-    await kube.create(ANALYSIS_TEMPLATES, job_template("fails", fail=True))
+    await kube.create(ANALYSIS_TEMPLATES, job_analysis_template("passes", fail=False))
+    await kube.create(ANALYSIS_TEMPLATES, job_analysis_template("fails", fail=True))
     await kube.create(SERVICES, service_manifest(f"{name}-active", name))
     await kube.create(SERVICES, service_manifest(f"{name}-preview", name))
     manifest = rollout_manifest(name, replicas=3)

@@ -10,10 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from rollouts.devcluster import JOB_FAIL_LABEL
 from rollouts.devcluster.prometheus import FakeAppMetrics, LocalPrometheus
 from rollouts.kube.client import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, ROLLOUTS
-from tests.kubetest import Kube, counts, healthy_on_new_revision, rollout_manifest, status
+from tests.kubetest import Kube, counts, healthy_on_new_revision, job_analysis_template, rollout_manifest, status
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("controller")]
@@ -148,29 +147,7 @@ async def test_inconclusive_analysis_pauses(
 
 
 async def test_failing_job_step_aborts(kube: Kube) -> None:
-    template = {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "AnalysisTemplate",
-        "metadata": {"name": "smoke"},
-        "spec": {
-            "metrics": [
-                {
-                    "name": "smoke",
-                    "provider": {
-                        "job": {
-                            "spec": {
-                                "backoffLimit": 0,
-                                "template": {
-                                    "metadata": {"labels": {JOB_FAIL_LABEL: "true"}},
-                                    "spec": {"restartPolicy": "Never", "containers": [{"name": "t", "image": "t:1"}]},
-                                },
-                            }
-                        }
-                    },
-                }
-            ]
-        },
-    }
+    template = job_analysis_template("smoke", fail=True)
     await kube.create(ANALYSIS_TEMPLATES, template)
     steps = [{"setWeight": 20}, {"analysis": {"templates": [{"templateName": "smoke"}]}}, {"setWeight": 60}]
     await kube.create(ROLLOUTS, rollout_manifest("job", steps=steps))
