@@ -28,11 +28,11 @@ from rollouts.analysis.plan import (
     Step,
     complete,
     decide,
-    format_time,
 )
 from rollouts.analysis.providers.base import MetricProvider, ProviderError
 from rollouts.api.analysis import AnalysisRun, Measurement, Metric
 from rollouts.api.constants import ANALYSIS_ERROR
+from rollouts.api.timestamps import format_time
 from rollouts.kube.client import SECRETS, KubeClient, KubeError
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from rollouts.analysis.args import ArgumentError, argument_values, redact, resolve_metric
 from rollouts.analysis.verdict import (
@@ -49,6 +49,7 @@ from rollouts.api.constants import (
     ANALYSIS_SUCCESSFUL,
     DEFAULT_MEASUREMENT_RETENTION,
 )
+from rollouts.api.timestamps import format_time, parse_time
 
 DEFAULT_ERROR_RETRY_SECONDS = 10.0
 
@@ -60,22 +61,9 @@ __all__ = [
     "Step",
     "complete",
     "decide",
-    "format_time",
-    "parse_time",
     "ttl_expiry",
     "validate_metric",
 ]
-
-
-def format_time(moment: datetime) -> str:
-    """RFC 3339 with seconds, as metav1.Time is written."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _seconds(value: str | None) -> float | None:

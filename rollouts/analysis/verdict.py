@@ -23,8 +23,8 @@ from rollouts.api.constants import (
     ANALYSIS_SUCCESSFUL,
     DEFAULT_CONSECUTIVE_ERROR_LIMIT,
 )
+from rollouts.api.phases import COMPLETED_ANALYSIS_PHASES
 
-COMPLETED_PHASES = frozenset({ANALYSIS_SUCCESSFUL, ANALYSIS_FAILED, ANALYSIS_ERROR, ANALYSIS_INCONCLUSIVE})
 # Best to worst, as Argo orders them (utils/analysis/helpers.go analysisStatusOrder).
 _PHASE_ORDER = (
     ANALYSIS_SUCCESSFUL,
@@ -37,7 +37,7 @@ _PHASE_ORDER = (
 
 
 def is_completed(phase: str | None) -> bool:
-    return phase in COMPLETED_PHASES
+    return phase in COMPLETED_ANALYSIS_PHASES
 
 
 def is_worse(current: str, new: str) -> bool:
@@ -110,7 +110,7 @@ def evaluate_result(
 def record_measurement(result: MetricResult, measurement: Measurement) -> None:
     """Count a completed measurement into its metric's counters (Argo's runMeasurements)."""
     phase = measurement.phase
-    if phase not in COMPLETED_PHASES:
+    if phase not in COMPLETED_ANALYSIS_PHASES:
         return
     if phase == ANALYSIS_ERROR:
         result.error = (result.error or 0) + 1

@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rollouts.api.constants import (
-    CONDITION_INVALID_SPEC,
     POD_TEMPLATE_HASH_LABEL,
     REVISION_ANNOTATION,
     SCALE_DOWN_DEADLINE_ANNOTATION,
     WORKLOAD_GENERATION_ANNOTATION,
 )
+from rollouts.api.phases import calculate_rollout_phase
+from rollouts.api.timestamps import parse_time
 
 Obj = dict[str, Any]
 
@@ -43,8 +44,6 @@ TAG_ACTIVE = "active"
 TAG_PREVIEW = "preview"
 
 # Condition reasons that make a rollout Degraded (Argo's conditions package).
-_DEGRADED_REASONS = ("RolloutAborted", "ProgressDeadlineExceeded")
-_COMPLETED_ANALYSIS_PHASES = ("Successful", "Failed", "Error", "Inconclusive")
 
 
 def _meta(obj: Obj) -> Obj:
@@ -68,16 +67,6 @@ def _int(value: Any, default: int = 0) -> int:
         return int(str(value))
     except (TypeError, ValueError):
         return default
-
-
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def human_duration(seconds: float) -> str:
@@ -209,56 +198,11 @@ def rollout_phase(rollout: Obj) -> tuple[str, str]:
     return calculate_phase(rollout)
 
 
-def _fully_promoted(rollout: Obj) -> bool:
-    status = _dict(rollout, "status")
-    return bool(status.get("stableRS")) and status.get("stableRS") == status.get("currentPodHash")
-
-
 def calculate_phase(rollout: Obj) -> tuple[str, str]:
     """The phase from spec and status alone (for rollouts whose status has no phase)."""
     spec = _dict(rollout, "spec")
-    status = _dict(rollout, "status")
-    for condition in status.get("conditions") or []:
-        if not isinstance(condition, dict):
-            continue
-        if condition.get("type") == CONDITION_INVALID_SPEC:
-            return "Degraded", f"{CONDITION_INVALID_SPEC}: {condition.get('message', '')}"
-        if condition.get("reason") in _DEGRADED_REASONS:
-            return "Degraded", f"{condition['reason']}: {condition.get('message', '')}"
-    if spec.get("paused") is True:
-        return "Paused", "manually paused"
-    for pause in status.get("pauseConditions") or []:
-        if isinstance(pause, dict):
-            return "Paused", str(pause.get("reason", ""))
-    restart_at = parse_time(spec.get("restartAt"))
-    if restart_at is not None and restart_at != parse_time(status.get("restartedAt")):
-        return "Progressing", "rollout is restarting"
     desired = _int(spec.get("replicas"), 1) if spec.get("replicas") is not None else 1
-    updated = _int(status.get("updatedReplicas"))
-    if updated < desired:
-        return "Progressing", "more replicas need to be updated"
-    if _int(status.get("availableReplicas")) < updated:
-        return "Progressing", "updated replicas are still becoming available"
-    strategy = _dict(spec, "strategy")
-    if isinstance(strategy.get("blueGreen"), dict):
-        blue_green = _dict(status, "blueGreen")
-        active = blue_green.get("activeSelector")
-        if not active or active != status.get("currentPodHash"):
-            return "Progressing", "active service cutover pending"
-        if not _fully_promoted(rollout):
-            post = strategy["blueGreen"].get("postPromotionAnalysis")
-            run = _dict(blue_green, "postPromotionAnalysisRunStatus")
-            if post and run.get("status") not in _COMPLETED_ANALYSIS_PHASES:
-                return "Progressing", "waiting for analysis to complete"
-            return "Progressing", "waiting for post-promotion verification to complete"
-    elif isinstance(strategy.get("canary"), dict):
-        if strategy["canary"].get("trafficRouting") is None and _int(status.get("replicas")) > _int(
-            status.get("updatedReplicas")
-        ):
-            return "Progressing", "old replicas are pending termination"
-        if not _fully_promoted(rollout):
-            return "Progressing", "waiting for all steps to complete"
-    return "Healthy", ""
+    return calculate_rollout_phase(spec=spec, status=_dict(rollout, "status"), replicas=desired)
 
 
 def phase_icon(phase: str) -> str:

@@ -37,6 +37,7 @@ from rollouts.api.gitsync import (
     GitSync,
     GitSyncStatus,
 )
+from rollouts.api.timestamps import format_time
 from rollouts.gitsync import health as healthmod
 from rollouts.gitsync.apply import (
     ApplyOutcome,
@@ -68,10 +69,6 @@ log = logging.getLogger(__name__)
 GITSYNCS = Resource("rollouts.io", "v1alpha1", "gitsyncs", "GitSync")
 PROGRESSING_RECHECK_SECONDS = 10.0
 FORCE_SYNC_VALUE = "sync"
-
-
-def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _annotations(raw: Object) -> dict[str, str]:
@@ -205,7 +202,7 @@ class GitSyncController:
                 "operationState": operation,
                 "conditions": conditions or None,
                 "history": history or None,
-                "reconciledAt": _timestamp(self.clock()),
+                "reconciledAt": format_time(self.clock()),
                 "observedGeneration": gitsync.metadata.generation,
             }
         )
@@ -293,7 +290,7 @@ class GitSyncController:
         candidates: list[PruneCandidate],
     ) -> tuple[dict[str, Any], bool]:
         """Apply (and prune); returns the finished operationState and whether it succeeded."""
-        started = _timestamp(self.clock())
+        started = format_time(self.clock())
         running = {
             "phase": "Running",
             "message": f"syncing to {commit[:12]}",
@@ -352,7 +349,7 @@ class GitSyncController:
                 }
             )
         failed_prunes = [p for p in pruned if p.status == "SyncFailed"]
-        finished = _timestamp(self.clock())
+        finished = format_time(self.clock())
         if outcome.error is not None or failed_prunes:
             message = redact(outcome.error or failed_prunes[0].message)
             operation: dict[str, Any] = {
@@ -423,7 +420,7 @@ class GitSyncController:
     async def _report_error(self, raw: Object, gitsync: GitSync | None, *, message: str, condition: str) -> None:
         """Status and a Warning event for a failure before any apply; the cluster is left as it was."""
         previous = (raw.get("status") or {}) if isinstance(raw.get("status"), dict) else {}
-        now = _timestamp(self.clock())
+        now = format_time(self.clock())
         operation = {
             "phase": "Error",
             "message": message,

@@ -35,6 +35,7 @@ from rollouts.api.constants import (
     REVISION_ANNOTATION,
     ROLLOUT_TYPE_LABEL,
 )
+from rollouts.api.phases import COMPLETED_ANALYSIS_PHASES, analysis_run_phase
 from rollouts.api.rollout import AnalysisTemplateRef, Rollout, RolloutAnalysis
 from rollouts.api.runs import collect_templates, new_run_from_templates, rollout_arguments
 from rollouts.rollout.actions import CreateAnalysisRun, DeleteAnalysisRun, TerminateAnalysisRun
@@ -44,7 +45,6 @@ STEP = "Step"
 PRE_PROMOTION = "PrePromotion"
 POST_PROMOTION = "PostPromotion"
 STEP_INDEX_LABEL = "step-index"
-COMPLETED = (ANALYSIS_SUCCESSFUL, ANALYSIS_FAILED, ANALYSIS_ERROR, ANALYSIS_INCONCLUSIVE)
 
 TemplateLookup = Callable[[AnalysisTemplateRef], AnalysisTemplate | None]
 
@@ -85,12 +85,8 @@ class HistoryLimits:
     """pod-template-hash -> the ReplicaSet is being deleted."""
 
 
-def _phase(run: dict[str, Any]) -> str:
-    return str((run.get("status") or {}).get("phase") or "Pending")
-
-
 def _run_status(run: dict[str, Any]) -> dict[str, Any]:
-    status = {"name": run["metadata"]["name"], "status": _phase(run)}
+    status = {"name": run["metadata"]["name"], "status": analysis_run_phase(run)}
     message = (run.get("status") or {}).get("message")
     if message:
         status["message"] = message
@@ -130,7 +126,7 @@ def _retry_name(base: str, index_of_current: str) -> str:
 
 
 def _finished(run: dict[str, Any]) -> bool:
-    return _phase(run) in COMPLETED or bool((run.get("spec") or {}).get("terminate"))
+    return analysis_run_phase(run) in COMPLETED_ANALYSIS_PHASES or bool((run.get("spec") or {}).get("terminate"))
 
 
 def _build_run(
@@ -227,7 +223,7 @@ def canary_analysis(
         run = ensure(run_name(rollout.name, pod_hash, revision), background, BACKGROUND, None)
         if run is not None:
             verdict.background_run_status = _run_status(run)
-            phase = _phase(run)
+            phase = analysis_run_phase(run)
             if phase in (ANALYSIS_FAILED, ANALYSIS_ERROR):
                 verdict.abort_message = (run.get("status") or {}).get("message") or f"background analysis {phase}"
             elif phase == ANALYSIS_INCONCLUSIVE:
@@ -240,7 +236,7 @@ def canary_analysis(
         run = ensure(run_name(rollout.name, pod_hash, revision, step_index), step_analysis, STEP, step_index)
         if run is not None:
             verdict.step_run_status = _run_status(run)
-            phase = _phase(run)
+            phase = analysis_run_phase(run)
             if phase == ANALYSIS_SUCCESSFUL:
                 verdict.step_completed = True
             elif phase in (ANALYSIS_FAILED, ANALYSIS_ERROR):
@@ -334,7 +330,7 @@ def _retire_others(others: list[dict[str, Any]], *, history: HistoryLimits | Non
         meta = run["metadata"]
         pod_hash = (meta.get("labels") or {}).get(POD_TEMPLATE_HASH_LABEL)
         delete = pod_hash is None or history.replicaset_hashes.get(pod_hash, True)
-        phase = _phase(run)
+        phase = analysis_run_phase(run)
         if not delete and phase == ANALYSIS_SUCCESSFUL:
             kept[ANALYSIS_SUCCESSFUL] += 1
             delete = kept[ANALYSIS_SUCCESSFUL] > history.successful
@@ -390,7 +386,7 @@ def blue_green_analysis(
                 book.actions.append(TerminateAnalysisRun(name=name))
             return existing
         existing = current_run(book.by_name, base)[1]
-        rerun = rerun_inconclusive and existing is not None and _phase(existing) == ANALYSIS_INCONCLUSIVE
+        rerun = rerun_inconclusive and existing is not None and analysis_run_phase(existing) == ANALYSIS_INCONCLUSIVE
         run, error = book.ensure(base, retrying=retrying or rerun, analysis=analysis, kind=kind, step_index=None)
         verdict.error = error or verdict.error
         return run
@@ -403,7 +399,7 @@ def blue_green_analysis(
         if run is None:
             continue
         run_status = _run_status(run)
-        phase = _phase(run)
+        phase = analysis_run_phase(run)
         if post:
             verdict.post_run_status = run_status
             verdict.post_successful = phase == ANALYSIS_SUCCESSFUL

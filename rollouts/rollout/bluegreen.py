@@ -35,8 +35,10 @@ from rollouts.api.constants import (
     POD_TEMPLATE_HASH_LABEL,
     SCALE_DOWN_DEADLINE_ANNOTATION,
 )
+from rollouts.api.phases import analysis_run_phase, rollout_completed
 from rollouts.api.podhash import compute_pod_template_hash
 from rollouts.api.rollout import BlueGreenStrategy
+from rollouts.api.timestamps import format_time, parse_time
 from rollouts.rollout import analysis as rollout_analysis
 from rollouts.rollout import conditions as cond
 from rollouts.rollout import replicasets as rsutil
@@ -58,7 +60,7 @@ def is_saturated(rs: RS | None, replicas: int) -> bool:
 
 def seconds_before_deadline(rs: RS, now: datetime) -> float | None:
     """Time left before the RS's scale-down-deadline; None without a readable deadline."""
-    deadline = cond.parse_time(rsutil.annotations_of(rs).get(SCALE_DOWN_DEADLINE_ANNOTATION))
+    deadline = parse_time(rsutil.annotations_of(rs).get(SCALE_DOWN_DEADLINE_ANNOTATION))
     if deadline is None:
         return None
     return (deadline - now).total_seconds()
@@ -128,7 +130,7 @@ class BlueGreenReconcile(_Reconcile):
         remaining = seconds_before_deadline(self.new_rs, self.now)
         self.new_rs_within_delay = remaining is not None and remaining > 0
 
-        if cond.rollout_completed(self.old) and self.pause.is_aborted():
+        if rollout_completed(self.old) and self.pause.is_aborted():
             self.pause.remove_abort = True
 
         early = self._check_paused_conditions()
@@ -263,7 +265,7 @@ class BlueGreenReconcile(_Reconcile):
         return self.pause.is_aborted() and self.stable_rs is not None and self._abort_scale_down_delay() is not None
 
     def _set_deadline(self, rs: RS, seconds: int) -> None:
-        deadline = cond.timestamp(self.now + timedelta(seconds=seconds))
+        deadline = format_time(self.now + timedelta(seconds=seconds))
         self.actions.append(
             PatchReplicaSet(
                 name=rsutil.rs_name(rs), patch={"metadata": {"annotations": {SCALE_DOWN_DEADLINE_ANNOTATION: deadline}}}
@@ -325,7 +327,7 @@ class BlueGreenReconcile(_Reconcile):
             self.bg.post_promotion_analysis is not None
             and self.bg.scale_down_delay_seconds is None
             and not self._skip_post_promotion(self.post_run)
-            and (self.post_run is None or _phase(self.post_run) != ANALYSIS_SUCCESSFUL)
+            and (self.post_run is None or analysis_run_phase(self.post_run) != ANALYSIS_SUCCESSFUL)
         ):
             return  # without a delay, the old pods wait for the post-promotion verdict
         active = sorted((rs for rs in self.other_rss if rsutil.is_active(rs)), key=rsutil.revision, reverse=True)
@@ -381,7 +383,7 @@ class BlueGreenReconcile(_Reconcile):
             return True
         if self.bg_verdict is not None:
             return self.bg_verdict.pre_successful
-        return self.pre_run is not None and _phase(self.pre_run) == ANALYSIS_SUCCESSFUL
+        return self.pre_run is not None and analysis_run_phase(self.pre_run) == ANALYSIS_SUCCESSFUL
 
     def _completed_blue_green_pause(self) -> bool:
         """Argo's CompletedBlueGreenPause: a human resumed, or autoPromotionSeconds passed."""
@@ -396,7 +398,7 @@ class BlueGreenReconcile(_Reconcile):
                 return True
             if pause is None:
                 return False
-            started = cond.parse_time(pause.get("startTime")) or self.now
+            started = parse_time(pause.get("startTime")) or self.now
             return self.now > started + timedelta(seconds=seconds)
         return bool(self.old.get("controllerPause")) and pause is None
 
@@ -423,7 +425,7 @@ class BlueGreenReconcile(_Reconcile):
         if self._completed_blue_green_pause():
             self.pause.remove_reasons.append(PAUSE_BLUE_GREEN)
         elif self.bg.auto_promotion_seconds:
-            started = cond.parse_time(pause.get("startTime")) or self.now
+            started = parse_time(pause.get("startTime")) or self.now
             remaining = (started + timedelta(seconds=self.bg.auto_promotion_seconds) - self.now).total_seconds()
             # Argo compares with After(): come back just past the deadline.
             self.requeue_in(max(remaining, 0.0) + 0.5)
@@ -459,7 +461,7 @@ class BlueGreenReconcile(_Reconcile):
         assert self.new_rs is not None
         stable_hash = str(self.old.get("stableRS") or "")
         cancel = (
-            cond.rollout_completed(self.old)
+            rollout_completed(self.old)
             or self.pause.is_aborted()
             or bool(self.old.get("promoteFull"))
             or self._is_fast_rollback()
@@ -541,7 +543,7 @@ class BlueGreenReconcile(_Reconcile):
             successful = (
                 self.bg_verdict.post_successful
                 if self.bg_verdict is not None
-                else self.post_run is not None and _phase(self.post_run) == ANALYSIS_SUCCESSFUL
+                else self.post_run is not None and analysis_run_phase(self.post_run) == ANALYSIS_SUCCESSFUL
             )
             if not successful:
                 return ""
@@ -599,7 +601,3 @@ class BlueGreenReconcile(_Reconcile):
             status["availableReplicas"] = rsutil.available_replicas(active_rs)
             status["readyReplicas"] = rsutil.ready_replicas(active_rs)
         return self._persist(status)
-
-
-def _phase(run: dict[str, Any]) -> str:
-    return str((run.get("status") or {}).get("phase") or "Pending")

@@ -12,19 +12,16 @@ dict; time is passed in.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rollouts.api.constants import (
-    CONDITION_INVALID_SPEC,
     CONDITION_PROGRESSING,
-    PHASE_DEGRADED,
-    PHASE_HEALTHY,
-    PHASE_PAUSED,
-    PHASE_PROGRESSING,
 )
+from rollouts.api.phases import rollout_completed
 from rollouts.api.podhash import fnv32a, safe_encode
 from rollouts.api.rollout import CanaryStep
+from rollouts.api.timestamps import format_time, parse_time
 
 Status = dict[str, Any]
 Condition = dict[str, Any]
@@ -75,24 +72,8 @@ SWITCH_SERVICE_MESSAGE = "Switched selector for service '{}' from '{}' to '{}'"
 SKIP_STEPS_REASON = "SkipSteps"
 
 
-def timestamp(moment: datetime) -> str:
-    """metav1.Time as the API server writes it: RFC 3339, whole seconds, UTC."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An RFC 3339 timestamp (fractions and offsets allowed); None when absent or malformed."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def new_condition(kind: str, status: str, reason: str, message: str, now: datetime) -> Condition:
-    stamp = timestamp(now)
+    stamp = format_time(now)
     return {
         "type": kind,
         "status": status,
@@ -132,10 +113,6 @@ def remove_condition(status: Status, kind: str) -> None:
         status["conditions"] = remaining
     else:
         status.pop("conditions", None)
-
-
-def rollout_completed(status: Status) -> bool:
-    return bool(status.get("stableRS")) and status.get("stableRS") == status.get("currentPodHash")
 
 
 def rollout_progressing(*, old: Status, new: Status) -> bool:
@@ -211,59 +188,6 @@ def rollout_timed_out(*, status: Status, deadline_seconds: int, now: datetime) -
     if last is None:
         return False
     return last + timedelta(seconds=deadline_seconds) < now
-
-
-def calculate_phase(
-    *, spec: dict[str, Any], status: Status, replicas: int, now_restart_pending: bool
-) -> tuple[str, str]:
-    """Argo's CalculateRolloutPhase for a canary rollout, in Argo's order."""
-    for condition in status.get("conditions") or []:
-        if condition.get("type") == CONDITION_INVALID_SPEC:
-            return PHASE_DEGRADED, f"{CONDITION_INVALID_SPEC}: {condition.get('message', '')}"
-        if condition.get("reason") in (ROLLOUT_ABORTED_REASON, TIMED_OUT_REASON):
-            return PHASE_DEGRADED, f"{condition['reason']}: {condition.get('message', '')}"
-    if spec.get("paused"):
-        return PHASE_PAUSED, "manually paused"
-    for pause in status.get("pauseConditions") or []:
-        return PHASE_PAUSED, str(pause.get("reason", ""))
-    if now_restart_pending:
-        return PHASE_PROGRESSING, "rollout is restarting"
-    if int(status.get("updatedReplicas") or 0) < replicas:
-        return PHASE_PROGRESSING, "more replicas need to be updated"
-    if int(status.get("availableReplicas") or 0) < int(status.get("updatedReplicas") or 0):
-        return PHASE_PROGRESSING, "updated replicas are still becoming available"
-    strategy = spec.get("strategy") or {}
-    blue_green = strategy.get("blueGreen")
-    canary = strategy.get("canary")
-    if blue_green is not None:
-        active = (status.get("blueGreen") or {}).get("activeSelector", "")
-        if not active or active != status.get("currentPodHash"):
-            return PHASE_PROGRESSING, "active service cutover pending"
-        if not rollout_completed(status):
-            post = (status.get("blueGreen") or {}).get("postPromotionAnalysisRunStatus") or {}
-            if blue_green.get("postPromotionAnalysis") is not None and post.get("status") not in _COMPLETED_RUN:
-                return PHASE_PROGRESSING, "waiting for analysis to complete"
-            return PHASE_PROGRESSING, "waiting for post-promotion verification to complete"
-    elif canary is not None:
-        if canary.get("trafficRouting") is None and int(status.get("replicas") or 0) > int(
-            status.get("updatedReplicas") or 0
-        ):
-            return PHASE_PROGRESSING, "old replicas are pending termination"
-        if not rollout_completed(status):
-            return PHASE_PROGRESSING, "waiting for all steps to complete"
-    return PHASE_HEALTHY, ""
-
-
-_COMPLETED_RUN = ("Successful", "Failed", "Error", "Inconclusive")
-
-
-def restart_pending(spec: dict[str, Any], status: Status) -> bool:
-    """spec.restartAt set and not yet recorded as status.restartedAt (CalculateRolloutPhase's check)."""
-    restart_at = parse_time(spec.get("restartAt"))
-    if restart_at is None:
-        return False
-    restarted_at = parse_time(status.get("restartedAt"))
-    return restarted_at is None or restarted_at != restart_at
 
 
 def _go_json(value: Any) -> str:

@@ -46,8 +46,10 @@ from rollouts.api.constants import (
     REVISION_ANNOTATION,
     SCALE_DOWN_DEADLINE_ANNOTATION,
 )
+from rollouts.api.phases import calculate_rollout_phase, restart_pending, rollout_completed
 from rollouts.api.podhash import compute_pod_template_hash
 from rollouts.api.rollout import AnalysisTemplateRef, CanaryStep, CanaryStrategy, Rollout
+from rollouts.api.timestamps import format_time, parse_time
 from rollouts.api.validation import validate_rollout
 from rollouts.rollout import analysis as rollout_analysis
 from rollouts.rollout import canary as canary_math
@@ -125,11 +127,6 @@ class Plan:
         return listed
 
 
-# Re-exported for callers that format times the way status does.
-timestamp = cond.timestamp
-parse_time = cond.parse_time
-
-
 def decide(observed: Observed, now: datetime) -> Plan:
     """Pure: the same observed state and `now` always give the same plan."""
     strategy = (observed.rollout.get("spec") or {}).get("strategy")
@@ -166,7 +163,7 @@ class _PauseContext:
             status.pop(key, None)
         if self.add_abort or (not self.remove_abort and self.old.get("abort")):
             status["abort"] = True
-            status["abortedAt"] = self.old.get("abortedAt") or cond.timestamp(now)
+            status["abortedAt"] = self.old.get("abortedAt") or format_time(now)
             return
         if self.clear:
             return
@@ -179,7 +176,7 @@ class _PauseContext:
             present.add(str(pause.get("reason")))
         for reason in self.add_reasons:
             if reason not in present:
-                kept.append({"reason": reason, "startTime": cond.timestamp(now)})
+                kept.append({"reason": reason, "startTime": format_time(now)})
                 present.add(reason)
                 controller_pause = True
         if not kept:
@@ -285,7 +282,7 @@ class _Reconcile:
             )
             self.event(cond.INVALID_SPEC_REASON, message, "Warning")
         status["observedGeneration"] = str((self.raw.get("metadata") or {}).get("generation") or 0)
-        status["phase"], status["message"] = cond.calculate_phase(
+        status["phase"], status["message"] = calculate_rollout_phase(
             spec=self.raw.get("spec") or {},
             status=status,
             replicas=_int_or(((self.raw.get("spec") or {}).get("replicas")), 1),
@@ -381,7 +378,7 @@ class _Reconcile:
         paused = bool(self.old.get("pauseConditions")) or bool(self.rollout.spec.paused)
         abort_exists = progressing is not None and progressing.get("reason") == cond.ROLLOUT_ABORTED_REASON
         updates: list[dict[str, Any]] = []
-        if paused != progressing_paused and not abort_exists and not cond.rollout_completed(self.old):
+        if paused != progressing_paused and not abort_exists and not rollout_completed(self.old):
             if paused:
                 reason, message = cond.ROLLOUT_PAUSED_REASON, cond.ROLLOUT_PAUSED_MESSAGE
             else:
@@ -487,7 +484,7 @@ class _Reconcile:
     def _reconcile_restart(self) -> int:
         """Argo's RolloutPodRestarter: replace pods older than spec.restartAt in safe batches."""
         restart_at = self.rollout.spec.restart_at
-        wanted = cond.parse_time(restart_at)
+        wanted = parse_time(restart_at)
         if wanted is not None and self.now < wanted:
             self.requeue_in((wanted - self.now).total_seconds())
         if not restarts.needs_restart(restart_at=restart_at, restarted_at=self.old.get("restartedAt"), now=self.now):
@@ -776,7 +773,7 @@ class _Reconcile:
             return
         if duration is None:
             return
-        started = cond.parse_time(existing.get("startTime")) or self.now
+        started = parse_time(existing.get("startTime")) or self.now
         expires = started + timedelta(seconds=duration)
         if expires > self.now:
             self.requeue_in((expires - self.now).total_seconds())
@@ -794,7 +791,7 @@ class _Reconcile:
                 return True
             duration = parse_duration(step.pause.duration)
             if duration is not None and existing is not None:
-                started = cond.parse_time(existing.get("startTime")) or self.now
+                started = parse_time(existing.get("startTime")) or self.now
                 return self.now >= started + timedelta(seconds=duration)
             return False
         if step.set_canary_scale is not None or step.set_weight is not None:
@@ -1021,11 +1018,11 @@ class _Reconcile:
         return self.plan(status)
 
     def _phase(self, status: dict[str, Any]) -> tuple[str, str]:
-        return cond.calculate_phase(
+        return calculate_rollout_phase(
             spec=self.raw.get("spec") or {},
             status=status,
             replicas=self.rollout.spec.effective_replicas(),
-            now_restart_pending=cond.restart_pending(self.raw.get("spec") or {}, status),
+            now_restart_pending=restart_pending(self.raw.get("spec") or {}, status),
         )
 
     def _state_change_events(self, status: dict[str, Any]) -> None:
@@ -1068,7 +1065,7 @@ class _Reconcile:
         """Argo's evaluateProgressDeadlineAbort (spec.progressDeadlineAbort)."""
         if not self.rollout.spec.progress_deadline_abort or self.pause.is_aborted():
             return
-        if cond.rollout_completed(status) or self._progressing(status):
+        if rollout_completed(status) or self._progressing(status):
             return
         if self._is_indefinite_step() or self._waiting_for_scale_down():
             return
@@ -1172,7 +1169,7 @@ class _Reconcile:
         else:
             cond.remove_condition(status, CONDITION_REPLICA_FAILURE)
 
-        if cond.rollout_completed(status):
+        if rollout_completed(status):
             cond.set_condition(
                 status,
                 cond.new_condition(
@@ -1204,7 +1201,7 @@ class _Reconcile:
             or self._is_indefinite_step()
         ):
             return
-        last = cond.parse_time(current.get("lastUpdateTime"))
+        last = parse_time(current.get("lastUpdateTime"))
         if last is None:
             return
         after = (last + timedelta(seconds=self._deadline_seconds()) - self.now).total_seconds()
@@ -1217,7 +1214,7 @@ class _Reconcile:
 
 def canary_math_fully_promoted(status: dict[str, Any]) -> bool:
     """Argo's IsFullyPromoted (canary): the current pod hash is the stable one."""
-    return cond.rollout_completed(status)
+    return rollout_completed(status)
 
 
 _STATUS_TYPES: dict[str, type | tuple[type, ...]] = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from rollouts.rollout.conditions import parse_time
+from rollouts.api.timestamps import parse_time
 
 RESTART_POD_CHECK_SECONDS = 30.0
 

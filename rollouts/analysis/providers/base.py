@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from rollouts.analysis.plan import format_time
 from rollouts.analysis.verdict import evaluate_result
 from rollouts.api.analysis import AnalysisRun, Measurement, Metric
 from rollouts.api.constants import ANALYSIS_ERROR
+from rollouts.api.timestamps import format_time
 
 Clock = Callable[[], datetime]
 

@@ -19,7 +19,6 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from rollouts.analysis.plan import format_time, parse_time
 from rollouts.analysis.providers.base import Clock, MetricProvider, utc_now
 from rollouts.api.analysis import AnalysisRun, Measurement, Metric
 from rollouts.api.constants import (
@@ -29,6 +28,7 @@ from rollouts.api.constants import (
     ANALYSIS_SUCCESSFUL,
     API_VERSION,
 )
+from rollouts.api.timestamps import format_time, parse_time
 from rollouts.kube.client import JOBS, PODS, KubeClient, KubeError, NotFoundError
 
 JOB_NAME_KEY = "job-name"

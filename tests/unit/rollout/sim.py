@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rollouts.api.timestamps import format_time as timestamp
 from rollouts.rollout.actions import (
     CreateAnalysisRun,
     CreateReplicaSet,
@@ -28,7 +29,6 @@ from rollouts.rollout.actions import (
     ScaleReplicaSet,
     TerminateAnalysisRun,
 )
-from rollouts.rollout.conditions import timestamp
 from rollouts.rollout.plan import Observed, Plan, decide
 
 START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)

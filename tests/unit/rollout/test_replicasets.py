@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from rollouts.api.phases import calculate_rollout_phase
+from rollouts.api.timestamps import format_time
 from rollouts.rollout import conditions as cond
 from rollouts.rollout import replicasets as rsutil
 from rollouts.rollout.restart import needs_restart, plan_restart, pod_available
@@ -185,12 +187,12 @@ def test_set_condition_keeps_times_unless_status_or_reason_change() -> None:
     assert not cond.set_condition(status, cond.new_condition("Progressing", "True", "ReplicaSetUpdated", "b", later))
     assert status["conditions"] == [first], "same status and reason: untouched"
     assert cond.set_condition(status, cond.new_condition("Progressing", "True", "NewReplicaSetAvailable", "c", later))
-    assert status["conditions"][0]["lastTransitionTime"] == cond.timestamp(START)
-    assert status["conditions"][0]["lastUpdateTime"] == cond.timestamp(later)
+    assert status["conditions"][0]["lastTransitionTime"] == format_time(START)
+    assert status["conditions"][0]["lastUpdateTime"] == format_time(later)
     assert cond.set_condition(
         status, cond.new_condition("Progressing", "False", "ProgressDeadlineExceeded", "d", later)
     )
-    assert status["conditions"][0]["lastTransitionTime"] == cond.timestamp(later)
+    assert status["conditions"][0]["lastTransitionTime"] == format_time(later)
 
 
 @pytest.mark.parametrize(
@@ -233,7 +235,7 @@ def test_set_condition_keeps_times_unless_status_or_reason_change() -> None:
 )
 def test_phase_follows_argos_order(spec: dict[str, Any], status: dict[str, Any], expected: tuple[str, str]) -> None:
     full_spec = {"strategy": {"canary": {}}, **spec}
-    assert cond.calculate_phase(spec=full_spec, status=status, replicas=3, now_restart_pending=False) == expected
+    assert calculate_rollout_phase(spec=full_spec, status=status, replicas=3, now_restart_pending=False) == expected
 
 
 def test_timed_out_needs_the_deadline_to_pass_and_never_while_paused() -> None:
