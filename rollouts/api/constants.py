@@ -1,6 +1,6 @@
 """Names the Argo Rollouts API and its tools agree on: group, kinds, labels, annotations.
 
-These strings are the compatibility contract (DESIGN.md §1): Argo's plugin and
+These strings are the compatibility contract (docs/architecture.md §1): Argo's plugin and
 controller read and write exactly these keys, so they live in one place.
 """
 

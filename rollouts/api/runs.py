@@ -1,7 +1,7 @@
 """Building an AnalysisRun from templates and a Rollout's arguments: shared by both controllers.
 
 The rollout controller creates AnalysisRuns (as Argo's does) and the analysis
-controller measures them; DESIGN.md §2 has the two meet only through the
+controller measures them; docs/architecture.md §2 has the two meet only through the
 objects in the cluster, so the pure code that turns templates + arguments
 into a run's spec lives here in api/, importable by both. Argo's rules:
 templates' metrics are concatenated (a duplicate name is an error), their

@@ -1,7 +1,7 @@
 """A real Prometheus server on loopback, and a metrics endpoint we control.
 
 Analysis e2e tests and the demo need Prometheus to answer real PromQL over real
-scraped samples (DESIGN.md §5). `LocalPrometheus` runs the `prometheus` binary
+scraped samples (docs/architecture.md §5). `LocalPrometheus` runs the `prometheus` binary
 (Debian package) with a short scrape interval against the targets given;
 `FakeAppMetrics` serves an application's request counters whose error ratio
 the caller sets, standing in for the app's own /metrics.
