@@ -37,6 +37,21 @@ from lark import Token, Transformer, v_args
 
 from rollouts.analysis.expr.errors import ExprError, ExprSyntaxError
 from rollouts.analysis.expr.grammar import parse
+from rollouts.analysis.expr.values import (
+    Predicate,
+    arith,
+    equal,
+    fetch,
+    is_in,
+    is_number,
+    items_of,
+    less,
+    need_str,
+    string_op,
+    to_int,
+    truth,
+    type_name,
+)
 from rollouts.api.common import InvalidValueError, parse_duration
 
 __all__ = [
@@ -48,206 +63,6 @@ __all__ = [
     "evaluate_condition",
     "evaluate_time",
 ]
-
-
-# --------------------------------------------------------------------------- values
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "nil"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, dict):
-        return "map"
-    if isinstance(value, _Closure):
-        return "predicate"
-    if isinstance(value, datetime):
-        return "time"
-    if isinstance(value, timedelta):
-        return "duration"
-    return type(value).__name__
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _equal(left: Any, right: Any) -> bool:
-    """expr's runtime.Equal: numbers by value across int/float, bools never equal numbers."""
-    if _is_number(left) and _is_number(right):
-        return bool(left == right)
-    if isinstance(left, bool) or isinstance(right, bool):
-        return isinstance(left, bool) and isinstance(right, bool) and left is right
-    if isinstance(left, list | tuple) and isinstance(right, list | tuple):
-        return len(left) == len(right) and all(_equal(a, b) for a, b in zip(left, right, strict=True))
-    if isinstance(left, dict) and isinstance(right, dict):
-        return left.keys() == right.keys() and all(_equal(left[k], right[k]) for k in left)
-    if type(left) is not type(right):
-        return False
-    return bool(left == right)
-
-
-def _less(left: Any, right: Any, op: str) -> bool:
-    comparable = (
-        (_is_number(left) and _is_number(right))
-        or (isinstance(left, str) and isinstance(right, str))
-        or (isinstance(left, datetime) and isinstance(right, datetime))
-        or (isinstance(left, timedelta) and isinstance(right, timedelta))
-    )
-    if comparable:
-        if op == "<":
-            return bool(left < right)
-        if op == ">":
-            return bool(left > right)
-        if op == "<=":
-            return bool(left <= right)
-        return bool(left >= right)
-    raise ExprError(f"invalid operation: {_type_name(left)} {op} {_type_name(right)} (mismatched types)")
-
-
-def _to_int(value: Any, what: str) -> int:
-    if _is_int(value):
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    raise ExprError(f"{what} must be an integer, got {_type_name(value)}")
-
-
-def _go_float_div(left: float, right: float) -> float:
-    if right == 0:
-        if left == 0 or math.isnan(left):
-            return math.nan
-        return math.copysign(math.inf, left) * math.copysign(1.0, right)
-    return left / right
-
-
-def _time_arith(op: str, left: Any, right: Any) -> Any:
-    """Go's time.Time / time.Duration arithmetic as expr exposes it."""
-    if op == "+" and isinstance(left, datetime) and isinstance(right, timedelta):
-        return left + right
-    if op == "+" and isinstance(left, timedelta) and isinstance(right, datetime):
-        return right + left
-    if op == "-" and isinstance(left, datetime) and isinstance(right, timedelta | datetime):
-        return left - right
-    if op in ("+", "-") and isinstance(left, timedelta) and isinstance(right, timedelta):
-        return left + right if op == "+" else left - right
-    if op == "*" and isinstance(left, timedelta) and _is_number(right):
-        return left * right
-    if op == "*" and _is_number(left) and isinstance(right, timedelta):
-        return right * left
-    raise ExprError(f"invalid operation: {_type_name(left)} {op} {_type_name(right)} (mismatched types)")
-
-
-def _arith(op: str, left: Any, right: Any) -> Any:
-    if op == "+":
-        if isinstance(left, str) and isinstance(right, str):
-            return left + right
-        if isinstance(left, list) and isinstance(right, list):
-            return left + right
-    if isinstance(left, datetime | timedelta) or isinstance(right, datetime | timedelta):
-        return _time_arith(op, left, right)
-    if not (_is_number(left) and _is_number(right)):
-        raise ExprError(f"invalid operation: {_type_name(left)} {op} {_type_name(right)} (mismatched types)")
-    both_int = _is_int(left) and _is_int(right)
-    if op == "+":
-        return left + right
-    if op == "-":
-        return left - right
-    if op == "*":
-        return left * right
-    if op == "/":
-        return _go_float_div(float(left), float(right))
-    if op == "%":
-        if not both_int:
-            raise ExprError(f"invalid operation: {_type_name(left)} % {_type_name(right)}")
-        if right == 0:
-            raise ExprError("integer divide by zero")
-        # Go's remainder truncates toward zero (sign of the dividend), unlike Python's.
-        remainder = abs(left) % abs(right)
-        return -remainder if left < 0 else remainder
-    # ** and ^: Go's math.Pow, always a float, Inf/NaN instead of exceptions.
-    try:
-        return math.pow(float(left), float(right))
-    except OverflowError:
-        return math.inf
-    except ValueError:
-        return math.nan
-
-
-@functools.lru_cache(maxsize=256)
-def _regex(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as err:
-        raise ExprError(f"invalid regular expression {pattern!r}: {err}") from err
-
-
-def _string_op(op: str, left: Any, right: Any) -> bool:
-    if not (isinstance(left, str) and isinstance(right, str)):
-        raise ExprError(f"invalid operation: {_type_name(left)} {op} {_type_name(right)} (needs strings)")
-    if op == "contains":
-        return right in left
-    if op == "startsWith":
-        return left.startswith(right)
-    if op == "endsWith":
-        return left.endswith(right)
-    return _regex(right).search(left) is not None
-
-
-def _in(needle: Any, haystack: Any) -> bool:
-    if isinstance(haystack, list | tuple):
-        return any(_equal(needle, item) for item in haystack)
-    if isinstance(haystack, dict):
-        try:
-            return needle in haystack
-        except TypeError:
-            return False
-    if haystack is None:
-        return False
-    raise ExprError(f"operator in not defined on {_type_name(haystack)}")
-
-
-def _fetch(container: Any, key: Any, *, optional: bool) -> Any:
-    """expr's runtime.Fetch: index arrays and strings (negative from the end), read map keys."""
-    if container is None:
-        if optional:
-            return None
-        raise ExprError(f"cannot fetch {key!r} from nil")
-    if isinstance(container, dict):
-        try:
-            return container.get(key)
-        except TypeError as err:
-            raise ExprError(f"cannot use {_type_name(key)} as a map key") from err
-    if isinstance(container, list | tuple | str):
-        if isinstance(key, str):
-            raise ExprError(f"cannot fetch {key!r} from {_type_name(container)}")
-        index = _to_int(key, "index")
-        length = len(container)
-        if index < 0:
-            index += length
-        if index < 0 or index >= length:
-            raise ExprError(f"index out of range: {index} (array length is {length})")
-        return container[index]
-    raise ExprError(f"cannot fetch {key!r} from {_type_name(container)}")
-
-
-def _truth(value: Any, what: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    raise ExprError(f"{what} needs a bool, got {_type_name(value)}")
 
 
 # --------------------------------------------------------------------------- nodes
@@ -317,7 +132,7 @@ class _Pointer(_Node):
             return frame.index
         if self.name == "acc":
             return frame.acc
-        return _fetch(frame.pointer, self.name, optional=False)
+        return fetch(frame.pointer, self.name, optional=False)
 
 
 class _Member(_Node):
@@ -332,7 +147,7 @@ class _Member(_Node):
         container = self.target.ev(frame)
         if container is None and self.optional:
             return None
-        return _fetch(container, self.key.ev(frame), optional=self.optional)
+        return fetch(container, self.key.ev(frame), optional=self.optional)
 
 
 class _Slice(_Node):
@@ -346,9 +161,9 @@ class _Slice(_Node):
     def ev(self, frame: _Frame) -> Any:
         container = self.target.ev(frame)
         if not isinstance(container, list | tuple | str):
-            raise ExprError(f"cannot slice {_type_name(container)}")
-        low = 0 if self.low is None else _to_int(self.low.ev(frame), "slice index")
-        high = len(container) if self.high is None else _to_int(self.high.ev(frame), "slice index")
+            raise ExprError(f"cannot slice {type_name(container)}")
+        low = 0 if self.low is None else to_int(self.low.ev(frame), "slice index")
+        high = len(container) if self.high is None else to_int(self.high.ev(frame), "slice index")
         return container[low:high]
 
 
@@ -362,9 +177,9 @@ class _Unary(_Node):
     def ev(self, frame: _Frame) -> Any:
         value = self.operand.ev(frame)
         if self.op in ("!", "not"):
-            return not _truth(value, self.op)
-        if not _is_number(value):
-            raise ExprError(f"invalid operation: {self.op}{_type_name(value)}")
+            return not truth(value, self.op)
+        if not is_number(value):
+            raise ExprError(f"invalid operation: {self.op}{type_name(value)}")
         return -value if self.op == "-" else value
 
 
@@ -381,25 +196,25 @@ class _Binary(_Node):
         op = self.op
         left = self.left.ev(frame)
         if op in ("||", "or"):
-            return _truth(left, op) or _truth(self.right.ev(frame), op)
+            return truth(left, op) or truth(self.right.ev(frame), op)
         if op in ("&&", "and"):
-            return _truth(left, op) and _truth(self.right.ev(frame), op)
+            return truth(left, op) and truth(self.right.ev(frame), op)
         right = self.right.ev(frame)
         result: Any
         if op == "==":
-            result = _equal(left, right)
+            result = equal(left, right)
         elif op == "!=":
-            result = not _equal(left, right)
+            result = not equal(left, right)
         elif op in ("<", ">", "<=", ">="):
-            result = _less(left, right, op)
+            result = less(left, right, op)
         elif op == "in":
-            result = _in(left, right)
+            result = is_in(left, right)
         elif op in ("contains", "startsWith", "endsWith", "matches"):
-            result = _string_op(op, left, right)
+            result = string_op(op, left, right)
         elif op == "..":
-            result = list(range(_to_int(left, ".."), _to_int(right, "..") + 1))
+            result = list(range(to_int(left, ".."), to_int(right, "..") + 1))
         else:
-            result = _arith(op, left, right)
+            result = arith(op, left, right)
         return (not result) if self.negate else result
 
 
@@ -412,7 +227,7 @@ class _Ternary(_Node):
         self.otherwise = otherwise
 
     def ev(self, frame: _Frame) -> Any:
-        if _truth(self.cond.ev(frame), "?:"):
+        if truth(self.cond.ev(frame), "?:"):
             return self.then.ev(frame)
         return self.otherwise.ev(frame)
 
@@ -466,7 +281,7 @@ class _ClosureLiteral(_Node):
 
 
 @dataclass(slots=True)
-class _Closure:
+class _Closure(Predicate):
     body: _Node
     frame: _Frame
 
@@ -514,78 +329,70 @@ class _Call(_Node):
 # --------------------------------------------------------------------------- builtins
 
 
-def _items(value: Any, name: str) -> list[Any]:
-    if isinstance(value, list | tuple):
-        return list(value)
-    if isinstance(value, dict):
-        return list(value.values())
-    raise ExprError(f"{name}() needs an array, got {_type_name(value)}")
-
-
 def _pred(fn: _Closure, element: Any, index: int, name: str) -> bool:
     value = fn(element, index)
     if not isinstance(value, bool):
-        raise ExprError(f"predicate of {name}() must return a bool, got {_type_name(value)}")
+        raise ExprError(f"predicate of {name}() must return a bool, got {type_name(value)}")
     return value
 
 
 def _all(seq: Any, fn: _Closure) -> bool:
-    return all(_pred(fn, e, i, "all") for i, e in enumerate(_items(seq, "all")))
+    return all(_pred(fn, e, i, "all") for i, e in enumerate(items_of(seq, "all")))
 
 
 def _any(seq: Any, fn: _Closure) -> bool:
-    return any(_pred(fn, e, i, "any") for i, e in enumerate(_items(seq, "any")))
+    return any(_pred(fn, e, i, "any") for i, e in enumerate(items_of(seq, "any")))
 
 
 def _none(seq: Any, fn: _Closure) -> bool:
-    return not any(_pred(fn, e, i, "none") for i, e in enumerate(_items(seq, "none")))
+    return not any(_pred(fn, e, i, "none") for i, e in enumerate(items_of(seq, "none")))
 
 
 def _one(seq: Any, fn: _Closure) -> bool:
-    return sum(1 for i, e in enumerate(_items(seq, "one")) if _pred(fn, e, i, "one")) == 1
+    return sum(1 for i, e in enumerate(items_of(seq, "one")) if _pred(fn, e, i, "one")) == 1
 
 
 def _filter(seq: Any, fn: _Closure) -> list[Any]:
-    return [e for i, e in enumerate(_items(seq, "filter")) if _pred(fn, e, i, "filter")]
+    return [e for i, e in enumerate(items_of(seq, "filter")) if _pred(fn, e, i, "filter")]
 
 
 def _map(seq: Any, fn: _Closure) -> list[Any]:
-    return [fn(e, i) for i, e in enumerate(_items(seq, "map"))]
+    return [fn(e, i) for i, e in enumerate(items_of(seq, "map"))]
 
 
 def _count(seq: Any, fn: _Closure | None = None) -> int:
-    items = _items(seq, "count")
+    items = items_of(seq, "count")
     if fn is None:
-        return sum(1 for e in items if _truth(e, "count"))
+        return sum(1 for e in items if truth(e, "count"))
     return sum(1 for i, e in enumerate(items) if _pred(fn, e, i, "count"))
 
 
 def _sum(seq: Any, fn: _Closure | None = None) -> Any:
-    items = _items(seq, "sum")
+    items = items_of(seq, "sum")
     if fn is not None:
         items = [fn(e, i) for i, e in enumerate(items)]
     total: Any = 0
     for item in items:
-        total = _arith("+", total, item)
+        total = arith("+", total, item)
     return total
 
 
 def _find(seq: Any, fn: _Closure) -> Any:
-    for i, e in enumerate(_items(seq, "find")):
+    for i, e in enumerate(items_of(seq, "find")):
         if _pred(fn, e, i, "find"):
             return e
     return None
 
 
 def _find_index(seq: Any, fn: _Closure) -> int:
-    for i, e in enumerate(_items(seq, "findIndex")):
+    for i, e in enumerate(items_of(seq, "findIndex")):
         if _pred(fn, e, i, "findIndex"):
             return i
     return -1
 
 
 def _find_last(seq: Any, fn: _Closure) -> Any:
-    items = _items(seq, "findLast")
+    items = items_of(seq, "findLast")
     for i in range(len(items) - 1, -1, -1):
         if _pred(fn, items[i], i, "findLast"):
             return items[i]
@@ -593,7 +400,7 @@ def _find_last(seq: Any, fn: _Closure) -> Any:
 
 
 def _find_last_index(seq: Any, fn: _Closure) -> int:
-    items = _items(seq, "findLastIndex")
+    items = items_of(seq, "findLastIndex")
     for i in range(len(items) - 1, -1, -1):
         if _pred(fn, items[i], i, "findLastIndex"):
             return i
@@ -601,7 +408,7 @@ def _find_last_index(seq: Any, fn: _Closure) -> int:
 
 
 def _reduce(seq: Any, fn: _Closure, *initial: Any) -> Any:
-    items = _items(seq, "reduce")
+    items = items_of(seq, "reduce")
     if initial:
         acc, start = initial[0], 0
     elif items:
@@ -616,19 +423,19 @@ def _reduce(seq: Any, fn: _Closure, *initial: Any) -> Any:
 def _len(value: Any) -> int:
     if isinstance(value, str | list | tuple | dict):
         return len(value)
-    raise ExprError(f"invalid argument for len (type {_type_name(value)})")
+    raise ExprError(f"invalid argument for len (type {type_name(value)})")
 
 
 def _abs(value: Any) -> Any:
-    if not _is_number(value):
-        raise ExprError(f"invalid argument for abs (type {_type_name(value)})")
+    if not is_number(value):
+        raise ExprError(f"invalid argument for abs (type {type_name(value)})")
     return abs(value)
 
 
 def _rounding(fn: Callable[[float], float], name: str) -> Callable[[Any], float]:
     def apply(value: Any) -> float:
-        if not _is_number(value):
-            raise ExprError(f"invalid argument for {name} (type {_type_name(value)})")
+        if not is_number(value):
+            raise ExprError(f"invalid argument for {name} (type {type_name(value)})")
         number = float(value)
         if math.isnan(number) or math.isinf(number):
             return number
@@ -647,10 +454,10 @@ def _flatten_numbers(args: tuple[Any, ...], name: str) -> list[Any]:
     for arg in args:
         if isinstance(arg, list | tuple):
             values.extend(_flatten_numbers(tuple(arg), name))
-        elif _is_number(arg):
+        elif is_number(arg):
             values.append(arg)
         else:
-            raise ExprError(f"invalid argument for {name} (type {_type_name(arg)})")
+            raise ExprError(f"invalid argument for {name} (type {type_name(arg)})")
     return values
 
 
@@ -691,7 +498,7 @@ def _median(*args: Any) -> float:
 
 def _as_int(value: Any) -> int:
     """Argo's asInt: numbers truncate toward zero, strings must be base-10 integers."""
-    if _is_number(value):
+    if is_number(value):
         number = float(value)
         if math.isnan(number) or math.isinf(number):
             raise ExprError(f"asInt() not supported on {value}")
@@ -701,7 +508,7 @@ def _as_int(value: Any) -> int:
         if re.fullmatch(r"[+-]?[0-9]+", text):
             return int(text)
         raise ExprError(f'asInt(): strconv.ParseInt: parsing "{value}": invalid syntax')
-    raise ExprError(f"asInt() not supported on {_type_name(value)} {value!r}")
+    raise ExprError(f"asInt() not supported on {type_name(value)} {value!r}")
 
 
 _GO_FLOAT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)", re.I)
@@ -709,24 +516,24 @@ _GO_FLOAT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infin
 
 def _as_float(value: Any) -> float:
     """Argo's asFloat: numbers as floats, strings parsed like strconv.ParseFloat."""
-    if _is_number(value):
+    if is_number(value):
         return float(value)
     if isinstance(value, str):
         if _GO_FLOAT.fullmatch(value):
             return float(value)
         raise ExprError(f'asFloat(): strconv.ParseFloat: parsing "{value}": invalid syntax')
-    raise ExprError(f"asFloat() not supported on {_type_name(value)} {value!r}")
+    raise ExprError(f"asFloat() not supported on {type_name(value)} {value!r}")
 
 
 def _is_nan(value: Any) -> bool:
-    if not _is_number(value):
-        raise ExprError(f"isNaN() needs a number, got {_type_name(value)}")
+    if not is_number(value):
+        raise ExprError(f"isNaN() needs a number, got {type_name(value)}")
     return math.isnan(value)
 
 
 def _is_inf(value: Any) -> bool:
-    if not _is_number(value):
-        raise ExprError(f"isInf() needs a number, got {_type_name(value)}")
+    if not is_number(value):
+        raise ExprError(f"isInf() needs a number, got {type_name(value)}")
     return math.isinf(value)
 
 
@@ -739,22 +546,22 @@ def _default(value: Any, fallback: Any) -> Any:
 
 
 def _int(value: Any) -> int:
-    if _is_number(value):
+    if is_number(value):
         return int(value)
     if isinstance(value, str):
         try:
             return int(value)
         except ValueError as err:
             raise ExprError(f"int(): cannot parse {value!r}") from err
-    raise ExprError(f"invalid argument for int (type {_type_name(value)})")
+    raise ExprError(f"invalid argument for int (type {type_name(value)})")
 
 
 def _float(value: Any) -> float:
-    if _is_number(value):
+    if is_number(value):
         return float(value)
     if isinstance(value, str):
         return _as_float(value)
-    raise ExprError(f"invalid argument for float (type {_type_name(value)})")
+    raise ExprError(f"invalid argument for float (type {type_name(value)})")
 
 
 def _string(value: Any) -> str:
@@ -769,43 +576,37 @@ def _string(value: Any) -> str:
     return json.dumps(value) if isinstance(value, list | dict) else str(value)
 
 
-def _need_str(value: Any, name: str) -> str:
-    if not isinstance(value, str):
-        raise ExprError(f"{name}() needs a string, got {_type_name(value)}")
-    return value
-
-
 def _first(value: Any) -> Any:
-    items = _items(value, "first")
+    items = items_of(value, "first")
     return items[0] if items else None
 
 
 def _last(value: Any) -> Any:
-    items = _items(value, "last")
+    items = items_of(value, "last")
     return items[-1] if items else None
 
 
 def _get(container: Any, key: Any) -> Any:
     try:
-        return _fetch(container, key, optional=True)
+        return fetch(container, key, optional=True)
     except ExprError:
         return None
 
 
 def _keys(value: Any) -> list[Any]:
     if not isinstance(value, dict):
-        raise ExprError(f"keys() needs a map, got {_type_name(value)}")
+        raise ExprError(f"keys() needs a map, got {type_name(value)}")
     return list(value)
 
 
 def _values(value: Any) -> list[Any]:
     if not isinstance(value, dict):
-        raise ExprError(f"values() needs a map, got {_type_name(value)}")
+        raise ExprError(f"values() needs a map, got {type_name(value)}")
     return list(value.values())
 
 
 def _sort(value: Any, order: str = "asc") -> list[Any]:
-    items = _items(value, "sort")
+    items = items_of(value, "sort")
     try:
         return sorted(items, reverse=order == "desc")
     except TypeError as err:
@@ -814,15 +615,15 @@ def _sort(value: Any, order: str = "asc") -> list[Any]:
 
 def _flatten(value: Any) -> list[Any]:
     out: list[Any] = []
-    for item in _items(value, "flatten"):
+    for item in items_of(value, "flatten"):
         out.extend(_flatten(item) if isinstance(item, list) else [item])
     return out
 
 
 def _uniq(value: Any) -> list[Any]:
     out: list[Any] = []
-    for item in _items(value, "uniq"):
-        if not any(_equal(item, seen) for seen in out):
+    for item in items_of(value, "uniq"):
+        if not any(equal(item, seen) for seen in out):
             out.append(item)
     return out
 
@@ -830,28 +631,28 @@ def _uniq(value: Any) -> list[Any]:
 def _concat(*values: Any) -> list[Any]:
     out: list[Any] = []
     for value in values:
-        out.extend(_items(value, "concat"))
+        out.extend(items_of(value, "concat"))
     return out
 
 
 def _join(value: Any, sep: str = "") -> str:
-    return _need_str(sep, "join").join(_need_str(v, "join") for v in _items(value, "join"))
+    return need_str(sep, "join").join(need_str(v, "join") for v in items_of(value, "join"))
 
 
 def _type(value: Any) -> str:
-    return _type_name(value)
+    return type_name(value)
 
 
 def _from_json(value: Any) -> Any:
     try:
-        return json.loads(_need_str(value, "fromJSON"))
+        return json.loads(need_str(value, "fromJSON"))
     except json.JSONDecodeError as err:
         raise ExprError(f"fromJSON(): {err}") from err
 
 
 def _duration(value: Any) -> timedelta:
     try:
-        seconds = parse_duration(_need_str(value, "duration"))
+        seconds = parse_duration(need_str(value, "duration"))
     except InvalidValueError as err:
         raise ExprError(f"duration(): {err}") from err
     return timedelta(seconds=seconds or 0.0)
@@ -897,18 +698,18 @@ def _go_layout_to_strptime(layout: str) -> str:
 
 
 def _date(value: Any, *rest: Any) -> datetime:
-    text = _need_str(value, "date")
+    text = need_str(value, "date")
     zone: Any = UTC
     if len(rest) == 2:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
-            zone = ZoneInfo(_need_str(rest[1], "date"))
+            zone = ZoneInfo(need_str(rest[1], "date"))
         except (ZoneInfoNotFoundError, ValueError) as err:
             raise ExprError(f"date(): unknown time zone {rest[1]!r}") from err
     try:
         if rest:
-            parsed = datetime.strptime(text, _go_layout_to_strptime(_need_str(rest[0], "date")))
+            parsed = datetime.strptime(text, _go_layout_to_strptime(need_str(rest[0], "date")))
         else:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as err:
@@ -946,18 +747,18 @@ _BUILTINS: dict[str, Callable[..., Any]] = {
     "string": _string,
     "type": _type,
     # strings
-    "trim": lambda s, cut=None: _need_str(s, "trim").strip(cut),
-    "trimPrefix": lambda s, p: _need_str(s, "trimPrefix").removeprefix(p),
-    "trimSuffix": lambda s, p: _need_str(s, "trimSuffix").removesuffix(p),
-    "upper": lambda s: _need_str(s, "upper").upper(),
-    "lower": lambda s: _need_str(s, "lower").lower(),
-    "split": lambda s, sep: _need_str(s, "split").split(sep),
-    "replace": lambda s, old, new: _need_str(s, "replace").replace(old, new),
-    "repeat": lambda s, n: _need_str(s, "repeat") * _to_int(n, "repeat count"),
-    "indexOf": lambda s, sub: _need_str(s, "indexOf").find(sub),
-    "lastIndexOf": lambda s, sub: _need_str(s, "lastIndexOf").rfind(sub),
-    "hasPrefix": lambda s, p: _need_str(s, "hasPrefix").startswith(p),
-    "hasSuffix": lambda s, p: _need_str(s, "hasSuffix").endswith(p),
+    "trim": lambda s, cut=None: need_str(s, "trim").strip(cut),
+    "trimPrefix": lambda s, p: need_str(s, "trimPrefix").removeprefix(p),
+    "trimSuffix": lambda s, p: need_str(s, "trimSuffix").removesuffix(p),
+    "upper": lambda s: need_str(s, "upper").upper(),
+    "lower": lambda s: need_str(s, "lower").lower(),
+    "split": lambda s, sep: need_str(s, "split").split(sep),
+    "replace": lambda s, old, new: need_str(s, "replace").replace(old, new),
+    "repeat": lambda s, n: need_str(s, "repeat") * to_int(n, "repeat count"),
+    "indexOf": lambda s, sub: need_str(s, "indexOf").find(sub),
+    "lastIndexOf": lambda s, sub: need_str(s, "lastIndexOf").rfind(sub),
+    "hasPrefix": lambda s, p: need_str(s, "hasPrefix").startswith(p),
+    "hasSuffix": lambda s, p: need_str(s, "hasSuffix").endswith(p),
     "join": _join,
     "toJSON": lambda v: json.dumps(v, indent=2),
     "fromJSON": _from_json,
@@ -968,7 +769,7 @@ _BUILTINS: dict[str, Callable[..., Any]] = {
     "keys": _keys,
     "values": _values,
     "sort": _sort,
-    "reverse": lambda v: list(reversed(_items(v, "reverse"))),
+    "reverse": lambda v: list(reversed(items_of(v, "reverse"))),
     "flatten": _flatten,
     "uniq": _uniq,
     "concat": _concat,
@@ -1268,7 +1069,7 @@ def evaluate_condition(source: str, result: Any) -> bool:
     """Argo's EvalCondition: the expression over `result` must give a bool."""
     value = compile_expression(source).evaluate({"result": result})
     if not isinstance(value, bool):
-        raise ExprError(f"expected bool, but got {_type_name(value)}")
+        raise ExprError(f"expected bool, but got {type_name(value)}")
     return value
 
 
@@ -1276,5 +1077,5 @@ def evaluate_time(source: str, *, now: datetime) -> datetime:
     """Argo's EvalTime (rangeQuery start/end): `now() - duration("5m")` must give a time."""
     value = compile_expression(source, frozenset()).evaluate({NOW_VARIABLE: now})
     if not isinstance(value, datetime):
-        raise ExprError(f"expected time, but got {_type_name(value)}")
+        raise ExprError(f"expected time, but got {type_name(value)}")
     return value
