@@ -25,17 +25,16 @@ cached on their source text.
 from __future__ import annotations
 
 import functools
-import json
-import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from lark import Token, Transformer, v_args
 
 from rollouts.analysis.expr.errors import ExprError, ExprSyntaxError
+from rollouts.analysis.expr.functions import ARITY, BUILTINS, PREDICATE_BUILTINS
 from rollouts.analysis.expr.grammar import parse
 from rollouts.analysis.expr.values import (
     Predicate,
@@ -44,15 +43,12 @@ from rollouts.analysis.expr.values import (
     fetch,
     is_in,
     is_number,
-    items_of,
     less,
-    need_str,
     string_op,
     to_int,
     truth,
     type_name,
 )
-from rollouts.api.common import InvalidValueError, parse_duration
 
 __all__ = [
     "CompiledExpression",
@@ -307,10 +303,10 @@ class _Call(_Node):
     def __init__(self, name: str, args: list[_Node]) -> None:
         self.name = name
         self.args = args
-        self.impl = _BUILTINS[name]
+        self.impl = BUILTINS[name]
 
     def ev(self, frame: _Frame) -> Any:
-        if self.name in _PREDICATE_BUILTINS:
+        if self.name in PREDICATE_BUILTINS:
             values: list[Any] = [self.args[0].ev(frame)]
             for arg in self.args[1:2]:
                 body = arg.body if isinstance(arg, _ClosureLiteral) else arg
@@ -326,514 +322,8 @@ class _Call(_Node):
             raise ExprError(f"{self.name}(): {err}") from err
 
 
-# --------------------------------------------------------------------------- builtins
-
-
-def _pred(fn: _Closure, element: Any, index: int, name: str) -> bool:
-    value = fn(element, index)
-    if not isinstance(value, bool):
-        raise ExprError(f"predicate of {name}() must return a bool, got {type_name(value)}")
-    return value
-
-
-def _all(seq: Any, fn: _Closure) -> bool:
-    return all(_pred(fn, e, i, "all") for i, e in enumerate(items_of(seq, "all")))
-
-
-def _any(seq: Any, fn: _Closure) -> bool:
-    return any(_pred(fn, e, i, "any") for i, e in enumerate(items_of(seq, "any")))
-
-
-def _none(seq: Any, fn: _Closure) -> bool:
-    return not any(_pred(fn, e, i, "none") for i, e in enumerate(items_of(seq, "none")))
-
-
-def _one(seq: Any, fn: _Closure) -> bool:
-    return sum(1 for i, e in enumerate(items_of(seq, "one")) if _pred(fn, e, i, "one")) == 1
-
-
-def _filter(seq: Any, fn: _Closure) -> list[Any]:
-    return [e for i, e in enumerate(items_of(seq, "filter")) if _pred(fn, e, i, "filter")]
-
-
-def _map(seq: Any, fn: _Closure) -> list[Any]:
-    return [fn(e, i) for i, e in enumerate(items_of(seq, "map"))]
-
-
-def _count(seq: Any, fn: _Closure | None = None) -> int:
-    items = items_of(seq, "count")
-    if fn is None:
-        return sum(1 for e in items if truth(e, "count"))
-    return sum(1 for i, e in enumerate(items) if _pred(fn, e, i, "count"))
-
-
-def _sum(seq: Any, fn: _Closure | None = None) -> Any:
-    items = items_of(seq, "sum")
-    if fn is not None:
-        items = [fn(e, i) for i, e in enumerate(items)]
-    total: Any = 0
-    for item in items:
-        total = arith("+", total, item)
-    return total
-
-
-def _find(seq: Any, fn: _Closure) -> Any:
-    for i, e in enumerate(items_of(seq, "find")):
-        if _pred(fn, e, i, "find"):
-            return e
-    return None
-
-
-def _find_index(seq: Any, fn: _Closure) -> int:
-    for i, e in enumerate(items_of(seq, "findIndex")):
-        if _pred(fn, e, i, "findIndex"):
-            return i
-    return -1
-
-
-def _find_last(seq: Any, fn: _Closure) -> Any:
-    items = items_of(seq, "findLast")
-    for i in range(len(items) - 1, -1, -1):
-        if _pred(fn, items[i], i, "findLast"):
-            return items[i]
-    return None
-
-
-def _find_last_index(seq: Any, fn: _Closure) -> int:
-    items = items_of(seq, "findLastIndex")
-    for i in range(len(items) - 1, -1, -1):
-        if _pred(fn, items[i], i, "findLastIndex"):
-            return i
-    return -1
-
-
-def _reduce(seq: Any, fn: _Closure, *initial: Any) -> Any:
-    items = items_of(seq, "reduce")
-    if initial:
-        acc, start = initial[0], 0
-    elif items:
-        acc, start = items[0], 1
-    else:
-        raise ExprError("reduce() of an empty array with no initial value")
-    for i in range(start, len(items)):
-        acc = fn(items[i], i, acc)
-    return acc
-
-
-def _len(value: Any) -> int:
-    if isinstance(value, str | list | tuple | dict):
-        return len(value)
-    raise ExprError(f"invalid argument for len (type {type_name(value)})")
-
-
-def _abs(value: Any) -> Any:
-    if not is_number(value):
-        raise ExprError(f"invalid argument for abs (type {type_name(value)})")
-    return abs(value)
-
-
-def _rounding(fn: Callable[[float], float], name: str) -> Callable[[Any], float]:
-    def apply(value: Any) -> float:
-        if not is_number(value):
-            raise ExprError(f"invalid argument for {name} (type {type_name(value)})")
-        number = float(value)
-        if math.isnan(number) or math.isinf(number):
-            return number
-        return float(fn(number))
-
-    return apply
-
-
-def _go_round(value: float) -> float:
-    # Go's math.Round: half away from zero (Python's round() is half to even).
-    return math.copysign(math.floor(abs(value) + 0.5), value)
-
-
-def _flatten_numbers(args: tuple[Any, ...], name: str) -> list[Any]:
-    values: list[Any] = []
-    for arg in args:
-        if isinstance(arg, list | tuple):
-            values.extend(_flatten_numbers(tuple(arg), name))
-        elif is_number(arg):
-            values.append(arg)
-        else:
-            raise ExprError(f"invalid argument for {name} (type {type_name(arg)})")
-    return values
-
-
-def _min(*args: Any) -> Any:
-    values = _flatten_numbers(args, "min")
-    if not values:
-        return None
-    best = values[0]
-    for value in values[1:]:
-        best = min(best, value)
-    return best
-
-
-def _max(*args: Any) -> Any:
-    values = _flatten_numbers(args, "max")
-    if not values:
-        return None
-    best = values[0]
-    for value in values[1:]:
-        best = max(best, value)
-    return best
-
-
-def _mean(*args: Any) -> float:
-    values = _flatten_numbers(args, "mean")
-    return float(sum(values)) / len(values) if values else 0.0
-
-
-def _median(*args: Any) -> float:
-    values = sorted(float(v) for v in _flatten_numbers(args, "median"))
-    n = len(values)
-    if n == 0:
-        return 0.0
-    if n % 2 == 1:
-        return values[n // 2]
-    return (values[n // 2 - 1] + values[n // 2]) / 2
-
-
-def _as_int(value: Any) -> int:
-    """Argo's asInt: numbers truncate toward zero, strings must be base-10 integers."""
-    if is_number(value):
-        number = float(value)
-        if math.isnan(number) or math.isinf(number):
-            raise ExprError(f"asInt() not supported on {value}")
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip() if value.strip() == value else value
-        if re.fullmatch(r"[+-]?[0-9]+", text):
-            return int(text)
-        raise ExprError(f'asInt(): strconv.ParseInt: parsing "{value}": invalid syntax')
-    raise ExprError(f"asInt() not supported on {type_name(value)} {value!r}")
-
-
-_GO_FLOAT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)", re.I)
-
-
-def _as_float(value: Any) -> float:
-    """Argo's asFloat: numbers as floats, strings parsed like strconv.ParseFloat."""
-    if is_number(value):
-        return float(value)
-    if isinstance(value, str):
-        if _GO_FLOAT.fullmatch(value):
-            return float(value)
-        raise ExprError(f'asFloat(): strconv.ParseFloat: parsing "{value}": invalid syntax')
-    raise ExprError(f"asFloat() not supported on {type_name(value)} {value!r}")
-
-
-def _is_nan(value: Any) -> bool:
-    if not is_number(value):
-        raise ExprError(f"isNaN() needs a number, got {type_name(value)}")
-    return math.isnan(value)
-
-
-def _is_inf(value: Any) -> bool:
-    if not is_number(value):
-        raise ExprError(f"isInf() needs a number, got {type_name(value)}")
-    return math.isinf(value)
-
-
-def _is_nil(value: Any) -> bool:
-    return value is None
-
-
-def _default(value: Any, fallback: Any) -> Any:
-    return fallback if value is None else value
-
-
-def _int(value: Any) -> int:
-    if is_number(value):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError as err:
-            raise ExprError(f"int(): cannot parse {value!r}") from err
-    raise ExprError(f"invalid argument for int (type {type_name(value)})")
-
-
-def _float(value: Any) -> float:
-    if is_number(value):
-        return float(value)
-    if isinstance(value, str):
-        return _as_float(value)
-    raise ExprError(f"invalid argument for float (type {type_name(value)})")
-
-
-def _string(value: Any) -> str:
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    return json.dumps(value) if isinstance(value, list | dict) else str(value)
-
-
-def _first(value: Any) -> Any:
-    items = items_of(value, "first")
-    return items[0] if items else None
-
-
-def _last(value: Any) -> Any:
-    items = items_of(value, "last")
-    return items[-1] if items else None
-
-
-def _get(container: Any, key: Any) -> Any:
-    try:
-        return fetch(container, key, optional=True)
-    except ExprError:
-        return None
-
-
-def _keys(value: Any) -> list[Any]:
-    if not isinstance(value, dict):
-        raise ExprError(f"keys() needs a map, got {type_name(value)}")
-    return list(value)
-
-
-def _values(value: Any) -> list[Any]:
-    if not isinstance(value, dict):
-        raise ExprError(f"values() needs a map, got {type_name(value)}")
-    return list(value.values())
-
-
-def _sort(value: Any, order: str = "asc") -> list[Any]:
-    items = items_of(value, "sort")
-    try:
-        return sorted(items, reverse=order == "desc")
-    except TypeError as err:
-        raise ExprError(f"sort(): cannot compare elements: {err}") from err
-
-
-def _flatten(value: Any) -> list[Any]:
-    out: list[Any] = []
-    for item in items_of(value, "flatten"):
-        out.extend(_flatten(item) if isinstance(item, list) else [item])
-    return out
-
-
-def _uniq(value: Any) -> list[Any]:
-    out: list[Any] = []
-    for item in items_of(value, "uniq"):
-        if not any(equal(item, seen) for seen in out):
-            out.append(item)
-    return out
-
-
-def _concat(*values: Any) -> list[Any]:
-    out: list[Any] = []
-    for value in values:
-        out.extend(items_of(value, "concat"))
-    return out
-
-
-def _join(value: Any, sep: str = "") -> str:
-    return need_str(sep, "join").join(need_str(v, "join") for v in items_of(value, "join"))
-
-
-def _type(value: Any) -> str:
-    return type_name(value)
-
-
-def _from_json(value: Any) -> Any:
-    try:
-        return json.loads(need_str(value, "fromJSON"))
-    except json.JSONDecodeError as err:
-        raise ExprError(f"fromJSON(): {err}") from err
-
-
-def _duration(value: Any) -> timedelta:
-    try:
-        seconds = parse_duration(need_str(value, "duration"))
-    except InvalidValueError as err:
-        raise ExprError(f"duration(): {err}") from err
-    return timedelta(seconds=seconds or 0.0)
-
-
-# Go reference-time layout elements -> strptime directives, longest first.
-_GO_LAYOUT = [
-    ("2006", "%Y"),
-    ("January", "%B"),
-    ("Monday", "%A"),
-    ("Z07:00", "%z"),
-    ("-07:00", "%z"),
-    ("-0700", "%z"),
-    ("Jan", "%b"),
-    ("Mon", "%a"),
-    ("MST", "%Z"),
-    (".000000", ".%f"),
-    (".000", ".%f"),
-    ("01", "%m"),
-    ("02", "%d"),
-    ("15", "%H"),
-    ("03", "%I"),
-    ("04", "%M"),
-    ("05", "%S"),
-    ("PM", "%p"),
-    ("06", "%y"),
-]
-
-
-def _go_layout_to_strptime(layout: str) -> str:
-    out = []
-    index = 0
-    while index < len(layout):
-        for go, py in _GO_LAYOUT:
-            if layout.startswith(go, index):
-                out.append(py)
-                index += len(go)
-                break
-        else:
-            out.append("%%" if layout[index] == "%" else layout[index])
-            index += 1
-    return "".join(out)
-
-
-def _date(value: Any, *rest: Any) -> datetime:
-    text = need_str(value, "date")
-    zone: Any = UTC
-    if len(rest) == 2:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            zone = ZoneInfo(need_str(rest[1], "date"))
-        except (ZoneInfoNotFoundError, ValueError) as err:
-            raise ExprError(f"date(): unknown time zone {rest[1]!r}") from err
-    try:
-        if rest:
-            parsed = datetime.strptime(text, _go_layout_to_strptime(need_str(rest[0], "date")))
-        else:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as err:
-        raise ExprError(f"date(): cannot parse {text!r}: {err}") from err
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
-
-
-_BUILTINS: dict[str, Callable[..., Any]] = {
-    # predicates
-    "all": _all,
-    "any": _any,
-    "none": _none,
-    "one": _one,
-    "filter": _filter,
-    "map": _map,
-    "count": _count,
-    "sum": _sum,
-    "find": _find,
-    "findIndex": _find_index,
-    "findLast": _find_last,
-    "findLastIndex": _find_last_index,
-    "reduce": _reduce,
-    # numbers
-    "len": _len,
-    "abs": _abs,
-    "ceil": _rounding(math.ceil, "ceil"),
-    "floor": _rounding(math.floor, "floor"),
-    "round": _rounding(_go_round, "round"),
-    "min": _min,
-    "max": _max,
-    "mean": _mean,
-    "median": _median,
-    "int": _int,
-    "float": _float,
-    "string": _string,
-    "type": _type,
-    # strings
-    "trim": lambda s, cut=None: need_str(s, "trim").strip(cut),
-    "trimPrefix": lambda s, p: need_str(s, "trimPrefix").removeprefix(p),
-    "trimSuffix": lambda s, p: need_str(s, "trimSuffix").removesuffix(p),
-    "upper": lambda s: need_str(s, "upper").upper(),
-    "lower": lambda s: need_str(s, "lower").lower(),
-    "split": lambda s, sep: need_str(s, "split").split(sep),
-    "replace": lambda s, old, new: need_str(s, "replace").replace(old, new),
-    "repeat": lambda s, n: need_str(s, "repeat") * to_int(n, "repeat count"),
-    "indexOf": lambda s, sub: need_str(s, "indexOf").find(sub),
-    "lastIndexOf": lambda s, sub: need_str(s, "lastIndexOf").rfind(sub),
-    "hasPrefix": lambda s, p: need_str(s, "hasPrefix").startswith(p),
-    "hasSuffix": lambda s, p: need_str(s, "hasSuffix").endswith(p),
-    "join": _join,
-    "toJSON": lambda v: json.dumps(v, indent=2),
-    "fromJSON": _from_json,
-    # collections
-    "first": _first,
-    "last": _last,
-    "get": _get,
-    "keys": _keys,
-    "values": _values,
-    "sort": _sort,
-    "reverse": lambda v: list(reversed(items_of(v, "reverse"))),
-    "flatten": _flatten,
-    "uniq": _uniq,
-    "concat": _concat,
-    # time (rangeQuery start/end in Prometheus metrics); now() reads the frame, see _Now
-    "now": lambda: datetime.now(UTC),
-    "duration": _duration,
-    "date": _date,
-    # Argo's additions (utils/evaluate/evaluate.go)
-    "isNaN": _is_nan,
-    "isInf": _is_inf,
-    "isNil": _is_nil,
-    "asInt": _as_int,
-    "asFloat": _as_float,
-    "default": _default,
-}
-
-_PREDICATE_BUILTINS = frozenset(
-    {
-        "all",
-        "any",
-        "none",
-        "one",
-        "filter",
-        "map",
-        "count",
-        "sum",
-        "find",
-        "findIndex",
-        "findLast",
-        "findLastIndex",
-        "reduce",
-    }
-)
-# (min, max) number of arguments, checked when compiling.
-_ARITY: dict[str, tuple[int, int]] = {
-    **{name: (2, 2) for name in _PREDICATE_BUILTINS},
-    "count": (1, 2),
-    "sum": (1, 2),
-    "reduce": (2, 3),
-    "min": (1, 99),
-    "max": (1, 99),
-    "mean": (1, 99),
-    "median": (1, 99),
-    "concat": (1, 99),
-    "trim": (1, 2),
-    "join": (1, 2),
-    "sort": (1, 2),
-    "default": (2, 2),
-    "get": (2, 2),
-    "split": (2, 2),
-    "trimPrefix": (2, 2),
-    "trimSuffix": (2, 2),
-    "repeat": (2, 2),
-    "indexOf": (2, 2),
-    "lastIndexOf": (2, 2),
-    "hasPrefix": (2, 2),
-    "hasSuffix": (2, 2),
-    "replace": (3, 3),
-    "now": (0, 0),
-    "date": (1, 3),
-}
-
-
 # --------------------------------------------------------------------------- parse tree -> nodes
+
 
 _ESCAPES = {
     "n": "\n",
@@ -915,9 +405,9 @@ class _Build(Transformer[Token, _Node]):
     def call(self, meta: Any, children: list[Any]) -> _Node:
         name = str(children[0])
         args: list[_Node] = children[1] or []
-        if name not in _BUILTINS:
+        if name not in BUILTINS:
             raise ExprSyntaxError(f"unknown func {name}", line=meta.line, column=meta.column)
-        low, high = _ARITY.get(name, (1, 1))
+        low, high = ARITY.get(name, (1, 1))
         if not low <= len(args) <= high:
             expected = str(low) if low == high else f"{low} to {high}"
             raise ExprSyntaxError(
@@ -1014,7 +504,7 @@ def _check_closures(root: _Node) -> None:
     """A `{...}` predicate is only legal as the second argument of a predicate builtin."""
     allowed: set[int] = set()
     for node in root.walk():
-        if isinstance(node, _Call) and node.name in _PREDICATE_BUILTINS and len(node.args) > 1:
+        if isinstance(node, _Call) and node.name in PREDICATE_BUILTINS and len(node.args) > 1:
             allowed.add(id(node.args[1]))
     for node in root.walk():
         if isinstance(node, _ClosureLiteral) and id(node) not in allowed:
