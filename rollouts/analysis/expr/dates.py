@@ -3,7 +3,7 @@
 Go's time.Time / time.Duration become datetime / timedelta; `date` accepts a
 Go reference-time layout, translated to strptime directives. The evaluator
 answers now() itself from the caller's `$now` (see `nodes.Now`); the entry
-here is the wall-clock fallback the function table needs.
+here makes `now` a known function of the table (reading the wall clock).
 """
 
 from __future__ import annotations

@@ -6,6 +6,12 @@ Python's `eval` never involved. A `Frame` carries the variables and, inside a
 `{ ... }` predicate, the current element (`#`), its index and the accumulator.
 Operator semantics come from `values.py`, function calls go through the
 builtin table (`functions.py`).
+
+Every evaluation step passes through `Node.ev` (nodes implement `compute`),
+so a step or result-size budget belongs there alone; the root frame is made in
+`CompiledExpression.evaluate` and predicate frames only by
+`Frame.enter_predicate`, so per-evaluation state on the frame (such as that
+budget) reaches every step.
 """
 
 from __future__ import annotations
@@ -63,13 +69,29 @@ class Frame:
     acc: Any = None
     in_predicate: bool = False
 
+    def enter_predicate(self, element: Any, index: int, acc: Any) -> Frame:
+        """The frame of a predicate body called for one element: same variables, new `#`, `#index`, `#acc`."""
+        return Frame(self.variables, element, index, acc, in_predicate=True)
+
 
 class Node:
+    """One node of a compiled expression: its source position, its children, how it computes its value."""
+
     line: int = 0
     column: int = 0
     children: ClassVar[tuple[str, ...]] = ()
 
-    def ev(self, frame: Frame) -> Any:  # pragma: no cover - abstract
+    def ev(self, frame: Frame) -> Any:
+        """The value of this node in `frame`.
+
+        Every evaluation step goes through here, whoever asks (a parent node, a
+        predicate body called by a builtin, the compiled expression's root), so
+        a step or result-size budget is enforced in this one method. Subclasses
+        implement `compute`, never `ev`.
+        """
+        return self.compute(frame)
+
+    def compute(self, frame: Frame) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def walk(self) -> Iterator[Node]:
@@ -92,7 +114,7 @@ class Const(Node):
     def __init__(self, value: Any) -> None:
         self.value = value
 
-    def ev(self, frame: Frame) -> Any:
+    def compute(self, frame: Frame) -> Any:
         return self.value
 
 
@@ -100,7 +122,7 @@ class Var(Node):
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def ev(self, frame: Frame) -> Any:
+    def compute(self, frame: Frame) -> Any:
         return frame.variables[self.name]
 
 
@@ -108,7 +130,7 @@ class Pointer(Node):
     def __init__(self, name: str | None) -> None:
         self.name = name
 
-    def ev(self, frame: Frame) -> Any:
+    def compute(self, frame: Frame) -> Any:
         if not frame.in_predicate:
             raise ExprError("# used outside of a predicate")
         if self.name is None:
@@ -128,7 +150,7 @@ class Member(Node):
         self.key = key
         self.optional = optional
 
-    def ev(self, frame: Frame) -> Any:
+    def compute(self, frame: Frame) -> Any:
         container = self.target.ev(frame)
         if container is None and self.optional:
             return None
@@ -143,7 +165,7 @@ class Slice(Node):
         self.low = low
         self.high = high
 
-    def ev(self, frame: Frame) -> Any:
+    def compute(self, frame: Frame) -> Any:
         container = self.target.ev(frame)
         if not isinstance(container, list | tuple | str):
             raise ExprError(f"cannot slice {type_name(container)}")
@@ -159,7 +181,7 @@ class Unary(Node):
         self.op = op
         self.operand = operand
 
-    def ev(self, frame: Frame) -> Any:
+    def compute(self, frame: Frame) -> Any:
         value = self.operand.ev(frame)
         if self.op in ("!", "not"):
             return not truth(value, self.op)
@@ -177,7 +199,7 @@ class Binary(Node):
         self.right = right
         self.negate = negate
 
-    def ev(self, frame: Frame) -> Any:
+    def compute(self, frame: Frame) -> Any:
         op = self.op
         left = self.left.ev(frame)
         if op in ("||", "or"):
@@ -211,7 +233,7 @@ class Ternary(Node):
         self.then = then
         self.otherwise = otherwise
 
-    def ev(self, frame: Frame) -> Any:
+    def compute(self, frame: Frame) -> Any:
         if truth(self.cond.ev(frame), "?:"):
             return self.then.ev(frame)
         return self.otherwise.ev(frame)
@@ -224,7 +246,7 @@ class Coalesce(Node):
         self.left = left
         self.right = right
 
-    def ev(self, frame: Frame) -> Any:
+    def compute(self, frame: Frame) -> Any:
         try:
             value = self.left.ev(frame)
         except ExprError:
@@ -239,7 +261,7 @@ class ArrayLiteral(Node):
     def __init__(self, items: list[Node]) -> None:
         self.items = items
 
-    def ev(self, frame: Frame) -> Any:
+    def compute(self, frame: Frame) -> Any:
         return [item.ev(frame) for item in self.items]
 
 
@@ -249,7 +271,7 @@ class MapLiteral(Node):
     def __init__(self, pairs: list[tuple[Node, Node]]) -> None:
         self.pairs = pairs
 
-    def ev(self, frame: Frame) -> Any:
+    def compute(self, frame: Frame) -> Any:
         return {key.ev(frame): value.ev(frame) for key, value in self.pairs}
 
 
@@ -261,7 +283,7 @@ class ClosureLiteral(Node):
     def __init__(self, body: Node) -> None:
         self.body = body
 
-    def ev(self, frame: Frame) -> Any:
+    def compute(self, frame: Frame) -> Any:
         raise ExprError("a predicate { ... } can only be an argument of a builtin such as all()")
 
 
@@ -271,8 +293,7 @@ class Closure(Predicate):
     frame: Frame
 
     def __call__(self, element: Any, index: int, acc: Any = None) -> Any:
-        inner = Frame(self.frame.variables, element, index, acc, in_predicate=True)
-        return self.body.ev(inner)
+        return self.body.ev(self.frame.enter_predicate(element, index, acc))
 
 
 NOW_VARIABLE = "$now"
@@ -281,7 +302,7 @@ NOW_VARIABLE = "$now"
 class Now(Node):
     """now(): the instant the caller passes as the `$now` variable, else the wall clock."""
 
-    def ev(self, frame: Frame) -> Any:
+    def compute(self, frame: Frame) -> Any:
         now = frame.variables.get(NOW_VARIABLE)
         return now if isinstance(now, datetime) else datetime.now(UTC)
 
@@ -294,7 +315,7 @@ class Call(Node):
         self.args = args
         self.impl = BUILTINS[name]
 
-    def ev(self, frame: Frame) -> Any:
+    def compute(self, frame: Frame) -> Any:
         if self.name in PREDICATE_BUILTINS:
             values: list[Any] = [self.args[0].ev(frame)]
             for arg in self.args[1:2]:
