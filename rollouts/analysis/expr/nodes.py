@@ -69,7 +69,7 @@ class Frame:
     acc: Any = None
     in_predicate: bool = False
 
-    def enter_predicate(self, element: Any, index: int, acc: Any) -> Frame:
+    def enter_predicate(self, *, element: Any, index: int, acc: Any) -> Frame:
         """The frame of a predicate body called for one element: same variables, new `#`, `#index`, `#acc`."""
         return Frame(self.variables, element, index, acc, in_predicate=True)
 
@@ -213,15 +213,15 @@ class Binary(Node):
         elif op == "!=":
             result = not equal(left, right)
         elif op in ("<", ">", "<=", ">="):
-            result = less(left, right, op)
+            result = less(left, right, op=op)
         elif op == "in":
             result = is_in(left, right)
         elif op in ("contains", "startsWith", "endsWith", "matches"):
-            result = string_op(op, left, right)
+            result = string_op(left, right, op=op)
         elif op == "..":
             result = list(range(to_int(left, ".."), to_int(right, "..") + 1))
         else:
-            result = arith(op, left, right)
+            result = arith(left, right, op=op)
         return (not result) if self.negate else result
 
 
@@ -293,7 +293,7 @@ class Closure(Predicate):
     frame: Frame
 
     def __call__(self, element: Any, index: int, acc: Any = None) -> Any:
-        return self.body.ev(self.frame.enter_predicate(element, index, acc))
+        return self.body.ev(self.frame.enter_predicate(element=element, index=index, acc=acc))
 
 
 NOW_VARIABLE = "$now"

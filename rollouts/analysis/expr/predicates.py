@@ -59,7 +59,7 @@ def _sum(seq: Any, fn: Predicate | None = None) -> Any:
         items = [fn(e, i) for i, e in enumerate(items)]
     total: Any = 0
     for item in items:
-        total = arith("+", total, item)
+        total = arith(total, item, op="+")
     return total
 
 

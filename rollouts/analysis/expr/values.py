@@ -95,7 +95,7 @@ def equal(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
-def less(left: Any, right: Any, op: str) -> bool:
+def less(left: Any, right: Any, *, op: str) -> bool:
     comparable = (
         (is_number(left) and is_number(right))
         or (isinstance(left, str) and isinstance(right, str))
@@ -129,7 +129,7 @@ def _go_float_div(left: float, right: float) -> float:
     return left / right
 
 
-def _time_arith(op: str, left: Any, right: Any) -> Any:
+def _time_arith(left: Any, right: Any, *, op: str) -> Any:
     """Go's time.Time / time.Duration arithmetic as expr exposes it."""
     if op == "+" and isinstance(left, datetime) and isinstance(right, timedelta):
         return left + right
@@ -146,14 +146,14 @@ def _time_arith(op: str, left: Any, right: Any) -> Any:
     raise ExprError(f"invalid operation: {type_name(left)} {op} {type_name(right)} (mismatched types)")
 
 
-def arith(op: str, left: Any, right: Any) -> Any:
+def arith(left: Any, right: Any, *, op: str) -> Any:
     if op == "+":
         if isinstance(left, str) and isinstance(right, str):
             return left + right
         if isinstance(left, list) and isinstance(right, list):
             return left + right
     if isinstance(left, datetime | timedelta) or isinstance(right, datetime | timedelta):
-        return _time_arith(op, left, right)
+        return _time_arith(left, right, op=op)
     if not (is_number(left) and is_number(right)):
         raise ExprError(f"invalid operation: {type_name(left)} {op} {type_name(right)} (mismatched types)")
     both_int = is_int(left) and is_int(right)
@@ -190,7 +190,7 @@ def _regex(pattern: str) -> re.Pattern[str]:
         raise ExprError(f"invalid regular expression {pattern!r}: {err}") from err
 
 
-def string_op(op: str, left: Any, right: Any) -> bool:
+def string_op(left: Any, right: Any, *, op: str) -> bool:
     if not (isinstance(left, str) and isinstance(right, str)):
         raise ExprError(f"invalid operation: {type_name(left)} {op} {type_name(right)} (needs strings)")
     if op == "contains":
