@@ -86,6 +86,8 @@ def _at(node: Node, meta: Any) -> Node:
 
 @v_args(meta=True)
 class _Build(Transformer[Token, Node]):
+    """Lark tree -> nodes, bottom up: one method per grammar alias; unknown names and arities fail here."""
+
     def __init__(self, variables: frozenset[str]) -> None:
         super().__init__()
         self.variables = variables
@@ -238,6 +240,7 @@ class CompiledExpression:
         self._root = root
 
     def evaluate(self, variables: dict[str, Any]) -> Any:
+        """The expression's value with `variables`; any failure is an `ExprError`."""
         try:
             return self._root.ev(Frame(variables))
         except ExprError:
