@@ -14,7 +14,6 @@ import argparse
 from typing import Any
 
 from rollouts.cli import patches
-from rollouts.cli.info import utc_now
 from rollouts.cli.kubeapi import (
     add_connection_flags,
     connect,
@@ -26,6 +25,7 @@ from rollouts.cli.kubeapi import (
     run_async,
 )
 from rollouts.cli.main import CommandError
+from rollouts.cli.objects import utc_now
 from rollouts.kube.client import (
     ANALYSIS_RUNS,
     DEPLOYMENTS,

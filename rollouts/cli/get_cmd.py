@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from rollouts.cli import info, render
+from rollouts.cli import info, list_view, objects, render, summary
 from rollouts.cli.kubeapi import (
     Connection,
     add_connection_flags,
@@ -118,7 +118,7 @@ class Snapshot:
             pods=self.pods,
             analysis_runs=self.analysis_runs,
             workload=self.workload,
-            now=now or info.utc_now(),
+            now=now or objects.utc_now(),
         )
 
 
@@ -218,7 +218,7 @@ async def _watch_rollout(
                         return
         # Printed again only when something other than the ages changed: rendered at a
         # fixed instant, two views differ exactly when the objects do.
-        fixed = info.utc_now()
+        fixed = objects.utc_now()
         console.print(current())
         last = current(fixed).plain
         while await watcher.next_change(deadline):
@@ -256,12 +256,12 @@ def list_rollouts_command(args: argparse.Namespace) -> int:
     connection = resolve_connection(args)
     namespace = None if args.all_namespaces else connection.namespace
 
-    def rows(items: list[dict[str, Any]]) -> list[info.ListRow]:
+    def rows(items: list[dict[str, Any]]) -> list[list_view.ListRow]:
         selected = [r for r in items if not args.name or r["metadata"].get("name") == args.name]
         selected.sort(key=lambda r: (r["metadata"].get("namespace", ""), r["metadata"]["name"]))
-        return [info.list_row(r) for r in selected]
+        return [list_view.list_row(r) for r in selected]
 
-    def cells(row: info.ListRow) -> list[str]:
+    def cells(row: list_view.ListRow) -> list[str]:
         stamp = _timestamp() if args.timestamps else None
         return render.list_cells(row, all_namespaces=args.all_namespaces, timestamp=stamp)
 
@@ -310,7 +310,7 @@ def status_command(args: argparse.Namespace) -> int:
     async def work() -> tuple[str, str]:
         async with connect(connection) as client:
             rollout = await get_named(client, ROLLOUTS, connection.namespace, args.name)
-            phase, message = info.rollout_phase(rollout)
+            phase, message = summary.rollout_phase(rollout)
             if not args.watch:
                 print(phase if phase in ("Healthy", "Degraded") else _status_line(phase, message))
                 return phase, message
@@ -323,7 +323,7 @@ def status_command(args: argparse.Namespace) -> int:
                 while True:
                     current = watcher.informers[ROLLOUTS.plural].get(connection.namespace, args.name)
                     if current is not None:
-                        phase, message = info.rollout_phase(current)
+                        phase, message = summary.rollout_phase(current)
                         line = _status_line(phase, message)
                         if line != printed:
                             print(line, flush=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from rollouts.api.common import InvalidValueError, parse_duration
 from rollouts.api.constants import POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION
-from rollouts.cli.info import canary_steps, current_step_index, rollout_phase
+from rollouts.cli.summary import canary_steps, current_step_index, rollout_phase
 
 Obj = dict[str, Any]
 

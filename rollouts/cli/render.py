@@ -14,23 +14,11 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.text import Text
 
-from rollouts.cli.info import (
-    ICON_BAD,
-    ICON_OK,
-    ICON_PROGRESSING,
-    ICON_UNKNOWN,
-    ICON_WAITING,
-    ICON_WARNING,
-    TAG_ACTIVE,
-    TAG_CANARY,
-    TAG_PREVIEW,
-    TAG_STABLE,
-    AnalysisRunView,
-    ImageView,
-    ListRow,
-    ReplicaSetView,
-    RolloutView,
-)
+from rollouts.cli.analysis_view import AnalysisRunView
+from rollouts.cli.icons import ICON_BAD, ICON_OK, ICON_PROGRESSING, ICON_UNKNOWN, ICON_WAITING, ICON_WARNING
+from rollouts.cli.info import ImageView, RolloutView
+from rollouts.cli.list_view import ListRow
+from rollouts.cli.replicaset_tree import TAG_ACTIVE, TAG_CANARY, TAG_PREVIEW, TAG_STABLE, ReplicaSetView
 
 ICON_ROLLOUT = "⟳"
 ICON_REVISION = "#"

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from rollouts.api.timestamps import parse_time
 from rollouts.cli import info, render
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "cli"
@@ -23,7 +24,7 @@ FIXTURES = Path(__file__).parents[2] / "fixtures" / "cli"
 
 def _view(name: str) -> info.RolloutView:
     data = json.loads((FIXTURES / f"{name}.json").read_text())
-    now = info.parse_time(data["now"])
+    now = parse_time(data["now"])
     assert now is not None
     return info.rollout_view(
         data["rollout"],

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from rollouts.cli import info, render
+from rollouts.cli import info, list_view, objects, render, replicaset_tree, summary
 
 
 def rollout(spec: dict[str, Any], status: dict[str, Any], generation: int = 1) -> dict[str, Any]:
@@ -17,7 +17,7 @@ CANARY = {"replicas": 2, "strategy": {"canary": {"steps": [{"setWeight": 10}, {"
 
 
 def test_status_phase_is_trusted_when_generation_observed() -> None:
-    assert info.rollout_phase(rollout(CANARY, {"phase": "Paused", "message": "m", "observedGeneration": "1"})) == (
+    assert summary.rollout_phase(rollout(CANARY, {"phase": "Paused", "message": "m", "observedGeneration": "1"})) == (
         "Paused",
         "m",
     )
@@ -25,9 +25,9 @@ def test_status_phase_is_trusted_when_generation_observed() -> None:
 
 def test_unobserved_generation_and_unpausing_are_progressing() -> None:
     stale = rollout(CANARY, {"phase": "Healthy", "observedGeneration": "1"}, generation=2)
-    assert info.rollout_phase(stale) == ("Progressing", "waiting for rollout spec update to be observed")
+    assert summary.rollout_phase(stale) == ("Progressing", "waiting for rollout spec update to be observed")
     unpausing = rollout(CANARY, {"phase": "Paused", "controllerPause": True, "pauseConditions": None})
-    assert info.rollout_phase(unpausing) == ("Progressing", "waiting for rollout to unpause")
+    assert summary.rollout_phase(unpausing) == ("Progressing", "waiting for rollout to unpause")
 
 
 @pytest.mark.parametrize(
@@ -67,30 +67,30 @@ def test_unobserved_generation_and_unpausing_are_progressing() -> None:
 def test_calculated_phase_without_controller_phase(
     spec_extra: dict[str, Any], status: dict[str, Any], expected: tuple[str, str]
 ) -> None:
-    assert info.rollout_phase(rollout({**CANARY, **spec_extra}, status)) == expected
+    assert summary.rollout_phase(rollout({**CANARY, **spec_extra}, status)) == expected
 
 
 def test_blue_green_cutover_pending() -> None:
     spec = {"replicas": 1, "strategy": {"blueGreen": {"activeService": "a"}}}
     status = {"updatedReplicas": 1, "availableReplicas": 1, "currentPodHash": "b", "blueGreen": {"activeSelector": "a"}}
-    assert info.rollout_phase(rollout(spec, status)) == ("Progressing", "active service cutover pending")
+    assert summary.rollout_phase(rollout(spec, status)) == ("Progressing", "active service cutover pending")
 
 
 def test_set_weight_follows_last_set_weight_step() -> None:
-    assert info.current_set_weight(rollout(CANARY, {"currentStepIndex": 1})) == 10
-    assert info.current_set_weight(rollout(CANARY, {"currentStepIndex": 2})) == 50
-    assert info.current_set_weight(rollout(CANARY, {"currentStepIndex": 3})) == 100
-    assert info.current_set_weight(rollout(CANARY, {"currentStepIndex": 2, "abort": True})) == 0
+    assert summary.current_set_weight(rollout(CANARY, {"currentStepIndex": 1})) == 10
+    assert summary.current_set_weight(rollout(CANARY, {"currentStepIndex": 2})) == 50
+    assert summary.current_set_weight(rollout(CANARY, {"currentStepIndex": 3})) == 100
+    assert summary.current_set_weight(rollout(CANARY, {"currentStepIndex": 2, "abort": True})) == 0
     no_weight_first = {"strategy": {"canary": {"steps": [{"pause": {}}, {"setWeight": 30}]}}}
-    assert info.current_set_weight(rollout(no_weight_first, {})) == 0
+    assert summary.current_set_weight(rollout(no_weight_first, {})) == 0
 
 
 def test_pod_status_like_kubectl() -> None:
     waiting = {
         "status": {"phase": "Pending", "containerStatuses": [{"state": {"waiting": {"reason": "ErrImagePull"}}}]}
     }
-    assert info.pod_status({"spec": {"containers": [{}]}, **waiting}) == ("ErrImagePull", "0/1", 0)
-    assert info.pod_icon("ErrImagePull") == "⚠"
+    assert replicaset_tree.pod_status({"spec": {"containers": [{}]}, **waiting}) == ("ErrImagePull", "0/1", 0)
+    assert replicaset_tree.pod_icon("ErrImagePull") == "⚠"
     crashed = {
         "spec": {"containers": [{}]},
         "status": {
@@ -98,14 +98,14 @@ def test_pod_status_like_kubectl() -> None:
             "containerStatuses": [{"restartCount": 3, "state": {"terminated": {"exitCode": 1}}}],
         },
     }
-    assert info.pod_status(crashed) == ("ExitCode:1", "0/1", 3)
+    assert replicaset_tree.pod_status(crashed) == ("ExitCode:1", "0/1", 3)
     deleting = {"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}, "spec": {}, "status": {"phase": "Running"}}
-    assert info.pod_status(deleting)[0] == "Terminating"
+    assert replicaset_tree.pod_status(deleting)[0] == "Terminating"
     init = {
         "spec": {"initContainers": [{"name": "i"}], "containers": [{}]},
         "status": {"phase": "Pending", "initContainerStatuses": [{"name": "i", "state": {"running": {}}}]},
     }
-    assert info.pod_status(init)[0] == "Init:0/1"
+    assert replicaset_tree.pod_status(init)[0] == "Init:0/1"
 
 
 @pytest.mark.parametrize(
@@ -124,11 +124,11 @@ def test_pod_status_like_kubectl() -> None:
     ],
 )
 def test_human_duration(seconds: int, text: str) -> None:
-    assert info.human_duration(seconds) == text
+    assert objects.human_duration(seconds) == text
 
 
 def test_list_row_and_table() -> None:
-    row = info.list_row(
+    row = list_view.list_row(
         rollout(
             CANARY,
             {
@@ -141,8 +141,8 @@ def test_list_row_and_table() -> None:
             },
         )
     )
-    assert row == info.ListRow("ns", "r", "Canary", "Paused", "1/3", "10", "2/3", 2, 1, 2)
-    blue_green = info.list_row(rollout({"strategy": {"blueGreen": {}}}, {}))
+    assert row == list_view.ListRow("ns", "r", "Canary", "Paused", "1/3", "10", "2/3", 2, 1, 2)
+    blue_green = list_view.list_row(rollout({"strategy": {"blueGreen": {}}}, {}))
     assert (blue_green.strategy, blue_green.step, blue_green.set_weight, blue_green.desired) == (
         "BlueGreen",
         "-",
@@ -169,6 +169,6 @@ def test_list_row_and_table() -> None:
 
 
 def test_missing_fields_never_raise() -> None:
-    view = info.rollout_view({}, replica_sets=[{}], pods=[{}], analysis_runs=[{}], now=info.utc_now())
+    view = info.rollout_view({}, replica_sets=[{}], pods=[{}], analysis_runs=[{}], now=objects.utc_now())
     assert view.strategy == "unknown"
     assert render.render_rollout(view).plain.startswith("Name:")
