@@ -52,7 +52,7 @@ from rollouts.api.rollout import AnalysisTemplateRef, CanaryStep, CanaryStrategy
 from rollouts.api.timestamps import format_time, parse_time
 from rollouts.api.validation import validate_rollout
 from rollouts.rollout import analysis as rollout_analysis
-from rollouts.rollout import canary as canary_math
+from rollouts.rollout import canary_math
 from rollouts.rollout import conditions as cond
 from rollouts.rollout import replicasets as rsutil
 from rollouts.rollout import restart as restarts

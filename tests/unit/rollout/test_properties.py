@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from rollouts.rollout.canary import resolve_fenceposts
+from rollouts.rollout.canary_math import resolve_fenceposts
 from rollouts.rollout.plan import decide
 from tests.unit.rollout.sim import World, rollout
 
