@@ -1,12 +1,12 @@
-"""Rollout conditions, phase and step bookkeeping, with Argo Rollouts' exact strings and rules.
+"""Rollout conditions and step bookkeeping, with Argo Rollouts' exact strings and rules, for both strategies.
 
 Argo's plugin, UI and notification triggers match on these reasons and
 messages, so they are the compatibility contract and are spelled once, here.
 The helpers mirror utils/conditions and utils/rollout (SetRolloutCondition's
-"only a status or reason change counts" rule, RolloutProgressing /
-RolloutHealthy / RolloutTimedOut, CalculateRolloutPhase in its order,
-ComputeStepHash over Go's JSON of the steps). Pure functions over the status
-dict; time is passed in.
+"only a status or reason change counts" rule, RolloutProgressing and
+RolloutHealthy for canary and for blue-green, RolloutTimedOut, ComputeStepHash
+over Go's JSON of the steps). The phase is api/phases.py's, shared with the
+CLI. Pure functions over the status dict; time is passed in.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from rollouts.api.phases import rollout_completed
 from rollouts.api.podhash import fnv32a, safe_encode
 from rollouts.api.rollout import CanaryStep
 from rollouts.api.timestamps import format_time, parse_time
+from rollouts.rollout.status import Status
 
-Status = dict[str, Any]
 Condition = dict[str, Any]
 
 # Reasons and messages (utils/conditions/conditions.go)

@@ -55,7 +55,8 @@ from rollouts.rollout.actions import (
     TerminateAnalysisRun,
     UpdateStatus,
 )
-from rollouts.rollout.plan import Observed
+from rollouts.rollout.context import Observed
+from rollouts.rollout.decide import decide
 from rollouts.rollout.scaling import default_replicas_patch
 
 log = logging.getLogger(__name__)
@@ -229,8 +230,9 @@ class RolloutController:
             pods=pods,
             analysis_runs=runs,
             analysis_templates=templates,
+            workload=self._referenced_workload(rollout),
         )
-        plan = workloads.decide_with_workload(observed, self.clock(), workload=self._referenced_workload(rollout))
+        plan = decide(observed, self.clock())
         for action in plan.actions:
             await self._execute(rollout, action)
         replicas_patch = default_replicas_patch(rollout, plan.status)

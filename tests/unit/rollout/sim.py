@@ -34,7 +34,8 @@ from rollouts.rollout.actions import (
     TerminateAnalysisRun,
     UpdateStatus,
 )
-from rollouts.rollout.plan import Observed, Plan, decide
+from rollouts.rollout.context import Observed, Plan
+from rollouts.rollout.decide import decide
 
 START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 HASH_LABEL = "rollouts-pod-template-hash"
