@@ -66,7 +66,7 @@ from rollouts.rollout.pause import pause_condition
 from rollouts.rollout.replicasets import RS
 from rollouts.rollout.restart import reconcile_restart
 from rollouts.rollout.services import observed_selectors, switch_tracked
-from rollouts.rollout.status import Status
+from rollouts.rollout.status import BlueGreenStatus, Status, wire
 
 
 def reconcile(
@@ -108,7 +108,7 @@ def reconcile(
     remaining = seconds_before_deadline(ctx.new_rs, now)
     bg.new_rs_within_delay = remaining is not None and remaining > 0
 
-    if rollout_completed(ctx.old) and ctx.pause.is_aborted():
+    if rollout_completed(wire(ctx.old)) and ctx.pause.is_aborted():
         ctx.pause.remove_abort = True
 
     early = sync.check_paused_conditions(ctx)
@@ -220,7 +220,7 @@ def _clear_deadline(ctx: RolloutContext, rs: RS) -> None:
                 name=rsutil.rs_name(rs), patch={"metadata": {"annotations": {SCALE_DOWN_DEADLINE_ANNOTATION: None}}}
             )
         )
-        rs["metadata"]["annotations"].pop(SCALE_DOWN_DEADLINE_ANNOTATION, None)
+        rsutil.remove_annotation(rs, SCALE_DOWN_DEADLINE_ANNOTATION)
 
 
 def _reconcile_replicasets(bg: BlueGreenReconcile) -> None:
@@ -346,7 +346,7 @@ def _reconcile_analysis(bg: BlueGreenReconcile) -> None:
     assert ctx.new_rs is not None
     stable_hash = str(old.get("stableRS") or "")
     cancel = (
-        rollout_completed(old)
+        rollout_completed(wire(old))
         or ctx.pause.is_aborted()
         or bool(old.get("promoteFull"))
         or is_fast_rollback(bg)
@@ -429,19 +429,20 @@ def _sync_status(bg: BlueGreenReconcile) -> Plan:
     assert ctx.new_rs is not None
     status = sync.base_status(ctx, canary={})
     old_bg = ctx.old.get("blueGreen") or {}
-    blue_green: dict[str, Any] = {}
+    blue_green: BlueGreenStatus = {}
     verdict = bg.verdict
-    pre_key, post_key = "prePromotionAnalysisRunStatus", "postPromotionAnalysisRunStatus"
-    recorded = {
-        pre_key: verdict.pre_run_status if verdict else old_bg.get(pre_key),
-        post_key: verdict.post_run_status if verdict else old_bg.get(post_key),
-    }
-    blue_green.update({key: value for key, value in recorded.items() if value is not None})
+    pre = verdict.pre_run_status if verdict else old_bg.get("prePromotionAnalysisRunStatus")
+    if pre is not None:
+        blue_green["prePromotionAnalysisRunStatus"] = pre
+    post = verdict.post_run_status if verdict else old_bg.get("postPromotionAnalysisRunStatus")
+    if post is not None:
+        blue_green["postPromotionAnalysisRunStatus"] = post
     status["blueGreen"] = blue_green
     if _pod_spec_changed(ctx):
         sync.reset_status(ctx, status, step_count=0)
-        for key in ("prePromotionAnalysisRunStatus", "postPromotionAnalysisRunStatus", "scaleUpPreviewCheckPoint"):
-            blue_green.pop(key, None)
+        blue_green.pop("prePromotionAnalysisRunStatus", None)
+        blue_green.pop("postPromotionAnalysisRunStatus", None)
+        blue_green.pop("scaleUpPreviewCheckPoint", None)
     if ctx.old.get("promoteFull") or rssync.rollback_within_window(ctx):
         ctx.pause.clear = True
         ctx.pause.remove_abort = True
@@ -460,7 +461,7 @@ def _sync_status(bg: BlueGreenReconcile) -> Plan:
     active_rs = rs_with_hash(ctx, active)
     if active_rs is not None:
         status["HPAReplicas"] = rsutil.status_replicas(active_rs)
-        status["selector"] = rsutil.format_selector((active_rs.get("spec") or {}).get("selector"))
+        status["selector"] = rsutil.format_selector(rsutil.selector_of(active_rs))
         status["availableReplicas"] = rsutil.available_replicas(active_rs)
         status["readyReplicas"] = rsutil.ready_replicas(active_rs)
     return sync.persist(ctx, status, bg)

@@ -35,11 +35,11 @@ from rollouts.rollout.metadata import metadata_dict, reconcile_ephemeral_metadat
 from rollouts.rollout.pause import pause_condition
 from rollouts.rollout.restart import reconcile_restart
 from rollouts.rollout.services import reconcile_canary_services
-from rollouts.rollout.status import Status
+from rollouts.rollout.status import CanaryKey, CanaryStatus, Status, wire
 
 MAX_WEIGHT = 100
 # Status keys that only the analysis / experiment / traffic code writes; carried over until then.
-_CANARY_CARRIED = (
+_CANARY_CARRIED: tuple[CanaryKey, ...] = (
     "currentStepAnalysisRunStatus",
     "currentBackgroundAnalysisRunStatus",
     "currentExperiment",
@@ -132,7 +132,7 @@ def _run(canary: CanaryReconcile) -> Plan:
     if ctx.new_rs is None:
         new_meta, stable_meta = _new_and_stable_metadata(canary)
         return rssync.create_new_replicaset(ctx, new_meta=new_meta, stable_meta=stable_meta)
-    if rollout_completed(ctx.old) and ctx.pause.is_aborted():
+    if rollout_completed(wire(ctx.old)) and ctx.pause.is_aborted():
         ctx.pause.remove_abort = True
     early = sync.check_paused_conditions(ctx)
     if early is not None:
@@ -305,7 +305,7 @@ def _scale_down_others(ctx: RolloutContext) -> bool:
     )
     scaled = False
     for rs in active:
-        if rs["metadata"]["name"] in targets and targets[rsutil.rs_name(rs)] != rsutil.spec_replicas(rs):
+        if rsutil.rs_name(rs) in targets and targets[rsutil.rs_name(rs)] != rsutil.spec_replicas(rs):
             scaled = rssync.scale(ctx, rs, targets[rsutil.rs_name(rs)]) or scaled
     return scaled
 
@@ -411,7 +411,10 @@ def _sync_status(canary: CanaryReconcile) -> Plan:
     ctx = canary.ctx
     assert ctx.new_rs is not None
     old_canary = copy.deepcopy(ctx.base.get("canary") or {})
-    carried = {key: old_canary[key] for key in _CANARY_CARRIED if key in old_canary}
+    carried: CanaryStatus = {}
+    for key in _CANARY_CARRIED:
+        if key in old_canary:
+            carried[key] = old_canary[key]
     verdict = canary.analysis_verdict
     if verdict is not None:
         for key, run_status in (

@@ -24,7 +24,7 @@ from rollouts.rollout import replicasets as rsutil
 from rollouts.rollout.actions import Action, RecordEvent, RequeueAfter, UpdateStatus
 from rollouts.rollout.pause import PauseContext
 from rollouts.rollout.replicasets import RS
-from rollouts.rollout.status import Status
+from rollouts.rollout.status import Status, wire
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Plan:
         """The actions, then UpdateStatus when the status changed, then RequeueAfter when asked."""
         listed: list[Action] = list(self.actions)
         if self.status_changed:
-            listed.append(UpdateStatus(status=self.status))
+            listed.append(UpdateStatus(status=wire(self.status)))
         if self.requeue_after is not None:
             listed.append(RequeueAfter(seconds=self.requeue_after))
         return listed

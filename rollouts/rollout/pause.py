@@ -9,10 +9,9 @@ strategy adds and removes pauses by the same rules.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from rollouts.api.timestamps import format_time
-from rollouts.rollout.status import Status
+from rollouts.rollout.status import PAUSE_KEYS, PauseCondition, Status
 
 
 class PauseContext:
@@ -36,7 +35,7 @@ class PauseContext:
         return bool(self.add_reasons)
 
     def apply(self, status: Status, now: datetime) -> None:
-        for key in ("abort", "abortedAt", "pauseConditions", "controllerPause"):
+        for key in PAUSE_KEYS:
             status.pop(key, None)
         if self.add_abort or (not self.remove_abort and self.old.get("abort")):
             status["abort"] = True
@@ -45,7 +44,7 @@ class PauseContext:
         if self.clear:
             return
         controller_pause = bool(self.old.get("controllerPause"))
-        kept: list[dict[str, Any]] = []
+        kept: list[PauseCondition] = []
         present: set[str] = set()
         for pause in self.old.get("pauseConditions") or []:
             if pause.get("reason") not in self.remove_reasons:
@@ -63,6 +62,6 @@ class PauseContext:
             status["controllerPause"] = True
 
 
-def pause_condition(status: Status, reason: str) -> dict[str, Any] | None:
+def pause_condition(status: Status, reason: str) -> PauseCondition | None:
     """The pause condition with this reason, if the status has one."""
     return next((p for p in status.get("pauseConditions") or [] if p.get("reason") == reason), None)

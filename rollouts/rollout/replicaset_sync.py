@@ -128,9 +128,7 @@ def reconcile_revision_history(ctx: RolloutContext) -> None:
     limit = ctx.rollout.spec.effective_revision_history_limit()
     cleanable = sorted((rs for rs in ctx.other_rss if not rsutil.is_being_deleted(rs)), key=rsutil.creation_key)
     for rs in cleanable[: max(0, len(cleanable) - limit)]:
-        generation = int(rs["metadata"].get("generation") or 0)
-        observed_generation = int((rs.get("status") or {}).get("observedGeneration") or 0)
-        if rsutil.status_replicas(rs) != 0 or rsutil.spec_replicas(rs) != 0 or generation > observed_generation:
+        if rsutil.status_replicas(rs) != 0 or rsutil.spec_replicas(rs) != 0 or not rsutil.generation_observed(rs):
             continue
         if rsutil.rs_hash(rs) in referenced_hashes(ctx):
             continue  # a Service (or our status) still names it: never leave a selector on a deleted RS
@@ -150,9 +148,7 @@ def referenced_hashes(ctx: RolloutContext) -> set[str]:
 
 
 def _created_before(first: RS, second: RS) -> bool:
-    return str(first["metadata"].get("creationTimestamp") or "") < str(
-        second["metadata"].get("creationTimestamp") or ""
-    )
+    return rsutil.creation_timestamp(first) < rsutil.creation_timestamp(second)
 
 
 def is_rollback(ctx: RolloutContext) -> bool:

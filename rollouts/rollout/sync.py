@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from rollouts.api.constants import (
     CONDITION_AVAILABLE,
@@ -30,7 +30,7 @@ from rollouts.rollout import replicasets as rsutil
 from rollouts.rollout.actions import Action, RecordEvent
 from rollouts.rollout.context import Observed, Plan, RolloutContext, plan_for
 from rollouts.rollout.replicasets import RS
-from rollouts.rollout.status import Status, int_or
+from rollouts.rollout.status import CANARY_RESET_KEYS, COUNTER_KEYS, CanaryStatus, Condition, Status, int_or, wire
 
 INVALID_SPEC_REQUEUE_SECONDS = 20.0
 
@@ -72,7 +72,7 @@ def invalid(
     status["observedGeneration"] = str((raw.get("metadata") or {}).get("generation") or 0)
     status["phase"], status["message"] = calculate_rollout_phase(
         spec=raw.get("spec") or {},
-        status=status,
+        status=wire(status),
         replicas=int_or((raw.get("spec") or {}).get("replicas"), 1),
         now_restart_pending=False,
     )
@@ -82,9 +82,9 @@ def invalid(
 def phase(ctx: RolloutContext, status: Status) -> tuple[str, str]:
     return calculate_rollout_phase(
         spec=ctx.raw.get("spec") or {},
-        status=status,
+        status=wire(status),
         replicas=ctx.rollout.spec.effective_replicas(),
-        now_restart_pending=restart_pending(ctx.raw.get("spec") or {}, status),
+        now_restart_pending=restart_pending(ctx.raw.get("spec") or {}, wire(status)),
     )
 
 
@@ -97,8 +97,8 @@ def check_paused_conditions(ctx: RolloutContext) -> Plan | None:
     progressing_paused = progressing is not None and progressing.get("reason") == cond.ROLLOUT_PAUSED_REASON
     paused = bool(old.get("pauseConditions")) or bool(ctx.rollout.spec.paused)
     abort_exists = progressing is not None and progressing.get("reason") == cond.ROLLOUT_ABORTED_REASON
-    updates: list[dict[str, Any]] = []
-    if paused != progressing_paused and not abort_exists and not rollout_completed(old):
+    updates: list[Condition] = []
+    if paused != progressing_paused and not abort_exists and not rollout_completed(wire(old)):
         if paused:
             reason, message = cond.ROLLOUT_PAUSED_REASON, cond.ROLLOUT_PAUSED_MESSAGE
         else:
@@ -132,7 +132,7 @@ def check_paused_conditions(ctx: RolloutContext) -> Plan | None:
     return ctx.plan(status)
 
 
-def base_status(ctx: RolloutContext, *, canary: dict[str, Any]) -> Status:
+def base_status(ctx: RolloutContext, *, canary: CanaryStatus) -> Status:
     """Argo's calculateBaseStatus: counters and carried fields, with the strategy's `canary` block."""
     assert ctx.new_rs is not None
     previous = copy.deepcopy(ctx.base)
@@ -171,7 +171,7 @@ def reset_status(ctx: RolloutContext, status: Status, *, step_count: int) -> Non
     else:
         status.pop("restartedAt", None)
     status.pop("promoteFull", None)
-    for key in ("currentStepAnalysisRunStatus", "currentBackgroundAnalysisRunStatus", "stepPluginStatuses"):
+    for key in CANARY_RESET_KEYS:
         status["canary"].pop(key, None)
     if step_count:
         status["currentStepIndex"] = 0
@@ -207,7 +207,7 @@ def persist(ctx: RolloutContext, status: Status, rules: StrategyRules) -> Plan:
     ctx.pause.apply(status, ctx.now)
     _calculate_conditions(ctx, status, rules)
     status["phase"], status["message"] = phase(ctx, status)
-    for key in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "HPAReplicas"):
+    for key in COUNTER_KEYS:
         if not status.get(key):
             status.pop(key, None)
     if not status.get("message"):
@@ -241,7 +241,7 @@ def _progress_deadline_abort(ctx: RolloutContext, status: Status, rules: Strateg
     """Argo's evaluateProgressDeadlineAbort (spec.progressDeadlineAbort)."""
     if not ctx.rollout.spec.progress_deadline_abort or ctx.pause.is_aborted():
         return
-    if rollout_completed(status) or rules.progressing(status):
+    if rollout_completed(wire(status)) or rules.progressing(status):
         return
     if rules.indefinite_step() or waiting_for_scale_down(ctx):
         return
@@ -309,7 +309,7 @@ def _calculate_conditions(ctx: RolloutContext, status: Status, rules: StrategyRu
     else:
         cond.remove_condition(status, CONDITION_REPLICA_FAILURE)
 
-    if rollout_completed(status):
+    if rollout_completed(wire(status)):
         cond.set_condition(
             status,
             cond.new_condition(
@@ -406,12 +406,12 @@ def is_indefinite(ctx: RolloutContext) -> bool:
     return paused is not None and paused.get("status") == "True"
 
 
-def _replica_failure(new_rs: RS, all_rss: list[RS]) -> dict[str, Any] | None:
+def _replica_failure(new_rs: RS, all_rss: list[RS]) -> Condition | None:
     """Argo's getReplicaFailures: a ReplicaFailure condition of the new RS first, else of any RS."""
     for rs in [new_rs, *all_rss]:
-        for condition in (rs.get("status") or {}).get("conditions") or []:
+        for condition in rsutil.conditions_of(rs):
             if condition.get("type") == CONDITION_REPLICA_FAILURE:
-                return {
+                failure = {
                     "type": CONDITION_REPLICA_FAILURE,
                     "status": condition.get("status"),
                     "lastTransitionTime": condition.get("lastTransitionTime"),
@@ -419,4 +419,5 @@ def _replica_failure(new_rs: RS, all_rss: list[RS]) -> dict[str, Any] | None:
                     "reason": condition.get("reason"),
                     "message": condition.get("message"),
                 }
+                return cast(Condition, failure)  # copied as the ReplicaSet controller wrote it
     return None
