@@ -31,7 +31,7 @@ from rollouts.rollout import replicaset_sync as rssync
 from rollouts.rollout import replicasets as rsutil
 from rollouts.rollout.actions import PatchReplicaSet
 from rollouts.rollout.context import Observed, Plan, RolloutContext, new_context
-from rollouts.rollout.metadata import metadata_dict, reconcile_ephemeral_metadata
+from rollouts.rollout.metadata import PodMetadata, metadata_dict, reconcile_ephemeral_metadata
 from rollouts.rollout.pause import pause_condition
 from rollouts.rollout.restart import reconcile_restart
 from rollouts.rollout.services import reconcile_canary_services
@@ -167,7 +167,7 @@ def _rollout_canary(canary: CanaryReconcile) -> Plan:
     return _sync_status(canary)
 
 
-def _new_and_stable_metadata(canary: CanaryReconcile) -> tuple[Any, Any]:
+def _new_and_stable_metadata(canary: CanaryReconcile) -> tuple[PodMetadata, PodMetadata]:
     """The ephemeral pod metadata of the canary and of the stable pods."""
     return metadata_dict(canary.strategy.canary_metadata), metadata_dict(canary.strategy.stable_metadata)
 

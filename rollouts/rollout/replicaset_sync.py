@@ -15,7 +15,6 @@ from typing import Any
 from rollouts.api.constants import (
     CONDITION_PROGRESSING,
     DESIRED_REPLICAS_ANNOTATION,
-    POD_TEMPLATE_HASH_LABEL,
     REVISION_ANNOTATION,
     SCALE_DOWN_DEADLINE_ANNOTATION,
 )
@@ -31,6 +30,7 @@ from rollouts.rollout.actions import (
 from rollouts.rollout.context import Plan, RolloutContext
 from rollouts.rollout.metadata import PodMetadata
 from rollouts.rollout.replicasets import RS
+from rollouts.rollout.services import selector_hash
 
 EXPERIMENT_NAME_ANNOTATION = "experiment.argoproj.io/name"
 
@@ -142,7 +142,7 @@ def referenced_hashes(ctx: RolloutContext) -> set[str]:
     hashes |= {str(blue_green.get("activeSelector") or ""), str(blue_green.get("previewSelector") or "")}
     for service in ctx.observed.services.values():
         if service is not None:
-            hashes.add(str(((service.get("spec") or {}).get("selector") or {}).get(POD_TEMPLATE_HASH_LABEL, "")))
+            hashes.add(selector_hash(service))
     hashes.discard("")
     return hashes
 
