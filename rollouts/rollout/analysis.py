@@ -1,6 +1,6 @@
 """Analysis from the rollout's side: which AnalysisRuns should exist, and what they decided.
 
-Pure, like plan.decide(): given the rollout, the AnalysisRuns it owns and its
+Pure, like decide(): given the rollout, the AnalysisRuns it owns and its
 templates, it returns runs to create, terminate or delete, the run statuses
 Argo records in `status.canary` / `status.blueGreen`, and the verdict: a
 Failed or Error run aborts the update, an Inconclusive one pauses it

@@ -1,12 +1,12 @@
-"""Rollout conditions, phase and step bookkeeping, with Argo Rollouts' exact strings and rules.
+"""Rollout conditions and step bookkeeping, with Argo Rollouts' exact strings and rules, for both strategies.
 
 Argo's plugin, UI and notification triggers match on these reasons and
 messages, so they are the compatibility contract and are spelled once, here.
 The helpers mirror utils/conditions and utils/rollout (SetRolloutCondition's
-"only a status or reason change counts" rule, RolloutProgressing /
-RolloutHealthy / RolloutTimedOut, CalculateRolloutPhase in its order,
-ComputeStepHash over Go's JSON of the steps). Pure functions over the status
-dict; time is passed in.
+"only a status or reason change counts" rule, RolloutProgressing and
+RolloutHealthy for canary and for blue-green, RolloutTimedOut, ComputeStepHash
+over Go's JSON of the steps). The phase is api/phases.py's, shared with the
+CLI. Pure functions over the status dict; time is passed in.
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ from rollouts.api.phases import rollout_completed
 from rollouts.api.podhash import fnv32a, safe_encode
 from rollouts.api.rollout import CanaryStep
 from rollouts.api.timestamps import format_time, parse_time
-
-Status = dict[str, Any]
-Condition = dict[str, Any]
+from rollouts.rollout.status import Condition, Status, wire
 
 # Reasons and messages (utils/conditions/conditions.go)
 INVALID_SPEC_REASON = "InvalidSpec"
@@ -87,7 +85,7 @@ def new_condition(kind: str, status: str, reason: str, message: str, now: dateti
 def get_condition(status: Status, kind: str) -> Condition | None:
     for condition in status.get("conditions") or []:
         if condition.get("type") == kind:
-            return dict(condition)
+            return condition.copy()
     return None
 
 
@@ -101,7 +99,8 @@ def set_condition(status: Status, condition: Condition) -> bool:
     if current is not None and current.get("status") == condition["status"]:
         if current.get("reason") == condition["reason"]:
             return False
-        condition = {**condition, "lastTransitionTime": current.get("lastTransitionTime")}
+        condition = condition.copy()
+        condition["lastTransitionTime"] = current.get("lastTransitionTime")
     remove_condition(status, condition["type"])
     status["conditions"] = [*(status.get("conditions") or []), condition]
     return True
@@ -144,7 +143,9 @@ def rollout_healthy(*, replicas: int, step_count: int, generation: int, old: Sta
     executed_all_steps = True
     if step_count > 0 and new.get("currentStepIndex") is not None:
         executed_all_steps = new.get("currentStepIndex") == step_count
-    completed_strategy = executed_all_steps and rollout_completed(new) and int(new.get("replicas") or 0) == replicas
+    completed_strategy = (
+        executed_all_steps and rollout_completed(wire(new)) and int(new.get("replicas") or 0) == replicas
+    )
     return (
         int(new.get("updatedReplicas") or 0) == replicas
         and int(new.get("availableReplicas") or 0) == replicas

@@ -1,6 +1,6 @@
 """The rollout controller shell: observe (informer caches) -> decide() -> act (API writes).
 
-Everything that takes judgement lives in plan.decide(); this module only
+Everything that takes judgement lives in decide(); this module only
 gathers what it needs from the caches, executes the actions in order, writes
 the status through the status subresource with the resourceVersion it read
 (a 409 requeues instead of overwriting), records events and metrics, and
@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, assert_never
 
 from rollouts import metrics
 from rollouts.api.constants import INSTANCE_ID_LABEL, MANAGED_BY_ROLLOUTS_ANNOTATION, POD_TEMPLATE_HASH_LABEL
@@ -38,6 +38,7 @@ from rollouts.kube.events import EventRecorder
 from rollouts.kube.informer import Informer, Object, object_key
 from rollouts.rollout import workload as workloads
 from rollouts.rollout.actions import (
+    Action,
     CreateAnalysisRun,
     CreateReplicaSet,
     DeleteAnalysisRun,
@@ -48,11 +49,14 @@ from rollouts.rollout.actions import (
     PatchRolloutMetadata,
     PatchServiceSelector,
     RecordEvent,
+    RequeueAfter,
     ScaleDeployment,
     ScaleReplicaSet,
     TerminateAnalysisRun,
+    UpdateStatus,
 )
-from rollouts.rollout.plan import Observed
+from rollouts.rollout.context import Observed
+from rollouts.rollout.decide import decide
 from rollouts.rollout.scaling import default_replicas_patch
 
 log = logging.getLogger(__name__)
@@ -226,8 +230,9 @@ class RolloutController:
             pods=pods,
             analysis_runs=runs,
             analysis_templates=templates,
+            workload=self._referenced_workload(rollout),
         )
-        plan = workloads.decide_with_workload(observed, self.clock(), workload=self._referenced_workload(rollout))
+        plan = decide(observed, self.clock())
         for action in plan.actions:
             await self._execute(rollout, action)
         replicas_patch = default_replicas_patch(rollout, plan.status)
@@ -250,71 +255,78 @@ class RolloutController:
             metrics.record_rollout(rollout)
         return plan.requeue_after
 
-    async def _execute(self, rollout: Object, action: object) -> None:
+    async def _execute(self, rollout: Object, action: Action) -> None:
         namespace = rollout["metadata"]["namespace"]
         name = rollout["metadata"]["name"]
-        if isinstance(action, CreateReplicaSet):
-            try:
-                created = await self.client.create(REPLICASETS, namespace, action.body)
-            except ConflictError:
-                existing = await self.client.get(REPLICASETS, namespace, action.body["metadata"]["name"])
-                if _rollout_owner(existing) != name:
-                    # Argo's hash collision handling: another object holds the name; bump
-                    # collisionCount so the next reconcile computes a different hash.
-                    count = int((rollout.get("status") or {}).get("collisionCount") or 0) + 1
-                    await self.client.patch(
-                        ROLLOUTS, namespace, name, {"status": {"collisionCount": count}}, subresource="status"
+        match action:
+            case CreateReplicaSet():
+                try:
+                    created = await self.client.create(REPLICASETS, namespace, action.body)
+                except ConflictError:
+                    existing = await self.client.get(REPLICASETS, namespace, action.body["metadata"]["name"])
+                    if _rollout_owner(existing) != name:
+                        # Argo's hash collision handling: another object holds the name; bump
+                        # collisionCount so the next reconcile computes a different hash.
+                        count = int((rollout.get("status") or {}).get("collisionCount") or 0) + 1
+                        await self.client.patch(
+                            ROLLOUTS, namespace, name, {"status": {"collisionCount": count}}, subresource="status"
+                        )
+                        raise
+                    created = existing
+                self.replicasets.upsert_local(created)
+            case CreateAnalysisRun():
+                # A 409: an earlier pass created it and our cache has not seen it yet.
+                with contextlib.suppress(ConflictError):
+                    self.analysis_runs.upsert_local(await self.client.create(ANALYSIS_RUNS, namespace, action.body))
+            case TerminateAnalysisRun():
+                with contextlib.suppress(NotFoundError):
+                    self.analysis_runs.upsert_local(
+                        await self.client.patch(ANALYSIS_RUNS, namespace, action.name, {"spec": {"terminate": True}})
                     )
-                    raise
-                created = existing
-            self.replicasets.upsert_local(created)
-        elif isinstance(action, CreateAnalysisRun):
-            # A 409: an earlier pass created it and our cache has not seen it yet.
-            with contextlib.suppress(ConflictError):
-                self.analysis_runs.upsert_local(await self.client.create(ANALYSIS_RUNS, namespace, action.body))
-        elif isinstance(action, TerminateAnalysisRun):
-            with contextlib.suppress(NotFoundError):
-                self.analysis_runs.upsert_local(
-                    await self.client.patch(ANALYSIS_RUNS, namespace, action.name, {"spec": {"terminate": True}})
+            case DeleteAnalysisRun():
+                with contextlib.suppress(NotFoundError):
+                    await self.client.delete(ANALYSIS_RUNS, namespace, action.name, uid=action.uid or None)
+            case DeletePod():
+                await self._delete_pod(namespace, action)
+            case PatchPod():
+                with contextlib.suppress(NotFoundError):
+                    self.pods.upsert_local(await self.client.patch(PODS, namespace, action.name, action.patch))
+            case ScaleReplicaSet():
+                patch: dict[str, Any] = {"spec": {"replicas": action.replicas}}
+                if action.annotations:
+                    patch["metadata"] = {"annotations": action.annotations}
+                self.replicasets.upsert_local(await self.client.patch(REPLICASETS, namespace, action.name, patch))
+            case PatchReplicaSet():
+                self.replicasets.upsert_local(
+                    await self.client.patch(REPLICASETS, namespace, action.name, action.patch)
                 )
-        elif isinstance(action, DeleteAnalysisRun):
-            with contextlib.suppress(NotFoundError):
-                await self.client.delete(ANALYSIS_RUNS, namespace, action.name, uid=action.uid or None)
-        elif isinstance(action, DeletePod):
-            await self._delete_pod(namespace, action)
-        elif isinstance(action, PatchPod):
-            with contextlib.suppress(NotFoundError):
-                self.pods.upsert_local(await self.client.patch(PODS, namespace, action.name, action.patch))
-        elif isinstance(action, ScaleReplicaSet):
-            patch: dict[str, Any] = {"spec": {"replicas": action.replicas}}
-            if action.annotations:
-                patch["metadata"] = {"annotations": action.annotations}
-            self.replicasets.upsert_local(await self.client.patch(REPLICASETS, namespace, action.name, patch))
-        elif isinstance(action, PatchReplicaSet):
-            self.replicasets.upsert_local(await self.client.patch(REPLICASETS, namespace, action.name, action.patch))
-        elif isinstance(action, DeleteReplicaSet):
-            with contextlib.suppress(NotFoundError):
-                await self.client.delete(
-                    REPLICASETS, namespace, action.name, uid=action.uid or None, propagation="Background"
+            case DeleteReplicaSet():
+                with contextlib.suppress(NotFoundError):
+                    await self.client.delete(
+                        REPLICASETS, namespace, action.name, uid=action.uid or None, propagation="Background"
+                    )
+            case PatchServiceSelector():
+                patch = {
+                    "metadata": {"annotations": {MANAGED_BY_ROLLOUTS_ANNOTATION: name}},
+                    "spec": {"selector": {POD_TEMPLATE_HASH_LABEL: action.pod_hash}},
+                }
+                self.services.upsert_local(await self.client.patch(SERVICES, namespace, action.service, patch))
+            case PatchRolloutMetadata():
+                updated = await self.client.patch(
+                    ROLLOUTS, namespace, name, {"metadata": {"annotations": action.annotations}}
                 )
-        elif isinstance(action, PatchServiceSelector):
-            patch = {
-                "metadata": {"annotations": {MANAGED_BY_ROLLOUTS_ANNOTATION: name}},
-                "spec": {"selector": {POD_TEMPLATE_HASH_LABEL: action.pod_hash}},
-            }
-            self.services.upsert_local(await self.client.patch(SERVICES, namespace, action.service, patch))
-        elif isinstance(action, PatchRolloutMetadata):
-            updated = await self.client.patch(
-                ROLLOUTS, namespace, name, {"metadata": {"annotations": action.annotations}}
-            )
-            rollout["metadata"]["resourceVersion"] = updated["metadata"]["resourceVersion"]
-            rollout["metadata"]["annotations"] = updated["metadata"].get("annotations")
-        elif isinstance(action, ScaleDeployment):
-            patch = {"spec": {"replicas": action.replicas}}
-            with contextlib.suppress(NotFoundError):
-                self.deployments.upsert_local(await self.client.patch(DEPLOYMENTS, namespace, action.name, patch))
-        elif isinstance(action, RecordEvent):
-            await self.events.record(rollout, reason=action.reason, message=action.message, type=action.type)
+                rollout["metadata"]["resourceVersion"] = updated["metadata"]["resourceVersion"]
+                rollout["metadata"]["annotations"] = updated["metadata"].get("annotations")
+            case ScaleDeployment():
+                patch = {"spec": {"replicas": action.replicas}}
+                with contextlib.suppress(NotFoundError):
+                    self.deployments.upsert_local(await self.client.patch(DEPLOYMENTS, namespace, action.name, patch))
+            case RecordEvent():
+                await self.events.record(rollout, reason=action.reason, message=action.message, type=action.type)
+            case UpdateStatus() | RequeueAfter():
+                pass  # carried by Plan.status / Plan.requeue_after, written and returned by _reconcile
+            case _:
+                assert_never(action)
 
     async def _delete_pod(self, namespace: str, action: DeletePod) -> None:
         """An eviction (respects PodDisruptionBudgets; 429 means "not now" and is retried later)."""

@@ -143,9 +143,36 @@ def max_revision(rss: list[RS]) -> int:
     return max((revision(rs) for rs in rss), default=0)
 
 
+def creation_timestamp(rs: RS) -> str:
+    """metadata.creationTimestamp as written (RFC 3339 strings order by time); "" when absent."""
+    return str(rs["metadata"].get("creationTimestamp") or "")
+
+
 def creation_key(rs: RS) -> tuple[str, str]:
     """Oldest first, ties broken by name (Argo's ReplicaSetsByCreationTimestamp)."""
-    return (str(rs["metadata"].get("creationTimestamp") or ""), rs_name(rs))
+    return (creation_timestamp(rs), rs_name(rs))
+
+
+def generation_observed(rs: RS) -> bool:
+    """The ReplicaSet controller has seen the latest spec (metadata.generation <= status.observedGeneration)."""
+    generation = int(rs["metadata"].get("generation") or 0)
+    return generation <= int((rs.get("status") or {}).get("observedGeneration") or 0)
+
+
+def conditions_of(rs: RS) -> list[dict[str, Any]]:
+    """status.conditions of the ReplicaSet (ReplicaFailure is the one the rollout reads)."""
+    return list((rs.get("status") or {}).get("conditions") or [])
+
+
+def selector_of(rs: RS) -> dict[str, Any] | None:
+    """spec.selector of the ReplicaSet."""
+    selector: dict[str, Any] | None = (rs.get("spec") or {}).get("selector")
+    return selector
+
+
+def remove_annotation(rs: RS, key: str) -> None:
+    """Drop an annotation from our copy, to keep it in step with a patch we emit."""
+    (rs["metadata"].get("annotations") or {}).pop(key, None)
 
 
 def is_being_deleted(rs: RS) -> bool:

@@ -3,7 +3,8 @@
 A restart must never cost more availability than an update would: at most
 max(maxUnavailable, 1) pods are down at a time, counted against the larger of
 spec.replicas and the pods the ReplicaSets ask for. Pods created at or after
-restartAt are already restarted. Pure: pods are raw dicts, time is passed in.
+restartAt are already restarted. Pure: pods are raw dicts, time is passed in;
+`reconcile_restart()` turns the decision into DeletePod actions of a reconcile.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rollouts.api.timestamps import parse_time
+from rollouts.rollout import replicasets as rsutil
+from rollouts.rollout.actions import DeletePod
+from rollouts.rollout.context import RolloutContext
 
 RESTART_POD_CHECK_SECONDS = 30.0
 
@@ -80,3 +84,39 @@ def plan_restart(
         to_delete.append(pod)
         can_restart -= 1
     return RestartDecision(to_delete=to_delete, remaining=needing - len(to_delete))
+
+
+def reconcile_restart(ctx: RolloutContext) -> int:
+    """Argo's RolloutPodRestarter: replace pods older than spec.restartAt in safe batches; how many now."""
+    restart_at = ctx.rollout.spec.restart_at
+    wanted = parse_time(restart_at)
+    if wanted is not None and ctx.now < wanted:
+        ctx.requeue_in((wanted - ctx.now).total_seconds())
+    if not needs_restart(restart_at=restart_at, restarted_at=ctx.old.get("restartedAt"), now=ctx.now):
+        return 0
+    assert restart_at is not None
+    if ctx.observed.pods is None:
+        return 0
+    uids = {rsutil.rs_uid(rs) for rs in ctx.all_rss}
+    pods = [
+        pod
+        for pod in ctx.observed.pods
+        if any(ref.get("uid") in uids for ref in (pod.get("metadata") or {}).get("ownerReferences") or [])
+    ]
+    decision = plan_restart(
+        pods=pods,
+        restart_at=restart_at,
+        replicas=ctx.replicas,
+        total_spec_replicas=rsutil.total_spec(ctx.all_rss),
+        max_unavailable=ctx.max_unavailable,
+        min_ready_seconds=ctx.rollout.spec.effective_min_ready_seconds(),
+        now=ctx.now,
+    )
+    for pod in decision.to_delete:
+        meta = pod.get("metadata") or {}
+        ctx.actions.append(DeletePod(name=str(meta.get("name")), uid=str(meta.get("uid") or "")))
+    if decision.remaining:
+        ctx.requeue_in(RESTART_POD_CHECK_SECONDS)
+    else:
+        ctx.restarted_at = restart_at
+    return len(decision.to_delete)

@@ -10,12 +10,13 @@ gets no action at all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rollouts.api.constants import CONDITION_INVALID_SPEC, DEFAULT_REPLICAS
 
 
-def default_replicas_patch(rollout: dict[str, Any], status: dict[str, Any]) -> dict[str, Any] | None:
+def default_replicas_patch(rollout: dict[str, Any], status: Mapping[str, Any]) -> dict[str, Any] | None:
     """The merge patch that sets spec.replicas to its default, or None when nothing is to be written."""
     spec = rollout.get("spec")
     if not isinstance(spec, dict) or spec.get("replicas") is not None:

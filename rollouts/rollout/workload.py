@@ -5,10 +5,11 @@ Argo resolves the reference in memory before every reconcile
 Rollout has none, its selector) is put into a copy of the Rollout, never into
 the stored spec, and the object's generation travels in the annotation
 `rollout.argoproj.io/workload-generation` and ends up as
-`status.workloadObservedGeneration`. We do the same around plan.decide(), so
-the canary / blue-green logic never knows a template came from elsewhere:
-`decide_with_workload()` resolves, calls decide(), then adds the annotation
-patch and the Deployment scale-down that `spec.workloadRef.scaleDown` asks for.
+`status.workloadObservedGeneration`. decide() does the same with the helpers
+here, so the canary / blue-green logic never knows a template came from
+elsewhere: it calls `resolve()` first and, after the reconcile,
+`workload_actions()` for the annotation patch and the Deployment scale-down
+that `spec.workloadRef.scaleDown` asks for.
 
 scaleDown follows Argo (rollout/replicaset.go reconcileNewReplicaSet and
 sync.go promoteStable), and like Argo only for the first revision, the
@@ -26,8 +27,7 @@ All of it is pure: the shell passes in the referenced object from its caches.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from rollouts.api.constants import (
@@ -37,8 +37,9 @@ from rollouts.api.constants import (
     WORKLOAD_GENERATION_ANNOTATION,
 )
 from rollouts.rollout import replicasets as rsutil
-from rollouts.rollout.actions import PatchRolloutMetadata, ScaleDeployment, ScaleReplicaSet
-from rollouts.rollout.plan import Observed, Plan, decide
+from rollouts.rollout.actions import Action, PatchRolloutMetadata, ScaleDeployment, ScaleReplicaSet
+from rollouts.rollout.context import Observed, Plan
+from rollouts.rollout.status import int_or
 
 SCALE_DOWN_NEVER = "never"
 SCALE_DOWN_ON_SUCCESS = "onsuccess"
@@ -225,28 +226,20 @@ def deployment_replicas_target(
     return None
 
 
-# ---------------------------------------------------------------------------- decide
+# ---------------------------------------------------------------------------- after the reconcile
 
 
-def decide_with_workload(observed: Observed, now: datetime, *, workload: Obj | None) -> Plan:
-    """decide() for any Rollout: a workloadRef is resolved first and its scaleDown applied after."""
-    ref = workload_ref(observed.rollout)
-    if ref is None:
-        return decide(observed, now)
-    resolution = resolve(observed.rollout, workload)
-    if resolution.error:
-        return decide(replace(observed, workload_error=resolution.error), now)
-    plan = decide(replace(observed, rollout=resolution.rollout, workload_generation=resolution.generation), now)
-    extra: list[Any] = []
+def workload_actions(observed: Observed, plan: Plan, *, ref: Obj, generation: str | None) -> list[Action]:
+    """What a workloadRef adds to the plan: the workload-generation annotation, the Deployment's scale-down."""
+    extra: list[Action] = []
     annotations = (observed.rollout.get("metadata") or {}).get("annotations") or {}
-    if resolution.generation is not None and annotations.get(WORKLOAD_GENERATION_ANNOTATION) != resolution.generation:
+    if generation is not None and annotations.get(WORKLOAD_GENERATION_ANNOTATION) != generation:
         # Argo writes it on the Rollout so that its plugin can tell an unobserved workload change.
-        extra.append(PatchRolloutMetadata(annotations={WORKLOAD_GENERATION_ANNOTATION: resolution.generation}))
-    scale = _scale_deployment(observed, plan, ref=ref, workload=workload)
+        extra.append(PatchRolloutMetadata(annotations={WORKLOAD_GENERATION_ANNOTATION: generation}))
+    scale = _scale_deployment(observed, plan, ref=ref, workload=observed.workload)
     if scale is not None:
         extra.append(scale)
-    plan.actions.extend(extra)
-    return plan
+    return extra
 
 
 def _scale_deployment(observed: Observed, plan: Plan, *, ref: Obj, workload: Obj | None) -> ScaleDeployment | None:
@@ -279,7 +272,7 @@ def _scale_deployment(observed: Observed, plan: Plan, *, ref: Obj, workload: Obj
         revision=rsutil.revision(new_rs),
         healthy=old.get("phase") == PHASE_HEALTHY,
         rollout_replicas=replicas if isinstance(replicas, int) and not isinstance(replicas, bool) else None,
-        rollout_available=_int(old.get("availableReplicas")),
+        rollout_available=int_or(old.get("availableReplicas"), 0),
         new_rs_replicas_before=before,
         new_rs_replicas_after=after,
     )
@@ -288,7 +281,3 @@ def _scale_deployment(observed: Observed, plan: Plan, *, ref: Obj, workload: Obj
     if target is None or target == current:
         return None
     return ScaleDeployment(name=str(ref.get("name")), replicas=target)
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0

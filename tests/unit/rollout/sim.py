@@ -13,10 +13,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, assert_never
 
 from rollouts.api.timestamps import format_time as timestamp
 from rollouts.rollout.actions import (
+    Action,
     CreateAnalysisRun,
     CreateReplicaSet,
     DeleteAnalysisRun,
@@ -26,10 +27,15 @@ from rollouts.rollout.actions import (
     PatchReplicaSet,
     PatchRolloutMetadata,
     PatchServiceSelector,
+    RecordEvent,
+    RequeueAfter,
+    ScaleDeployment,
     ScaleReplicaSet,
     TerminateAnalysisRun,
+    UpdateStatus,
 )
-from rollouts.rollout.plan import Observed, Plan, decide
+from rollouts.rollout.context import Observed, Plan
+from rollouts.rollout.decide import decide
 
 START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 HASH_LABEL = "rollouts-pod-template-hash"
@@ -137,51 +143,56 @@ class World:
         self._last_created = moment
         return timestamp(moment)
 
-    def apply(self, action: object) -> None:
-        if isinstance(action, CreateReplicaSet):
-            body = copy.deepcopy(action.body)
-            name = body["metadata"]["name"]
-            assert name not in self.replicasets, f"create of an existing ReplicaSet {name}"
-            self._serial += 1
-            body["metadata"]["uid"] = f"rs-uid-{self._serial}"
-            body["metadata"]["creationTimestamp"] = self._created_stamp()
-            body["status"] = {"replicas": 0}
-            self.replicasets[name] = body
-        elif isinstance(action, ScaleReplicaSet):
-            rs = self.replicasets[action.name]
-            rs["spec"]["replicas"] = action.replicas
-            _merge(rs["metadata"].setdefault("annotations", {}), dict(action.annotations))
-        elif isinstance(action, PatchReplicaSet):
-            _merge(self.replicasets[action.name], action.patch)
-        elif isinstance(action, DeleteReplicaSet):
-            rs = self.replicasets.pop(action.name)
-            assert rs["metadata"]["uid"] == action.uid
-            for pod in self._pods_of(rs):
-                del self.pods[pod["metadata"]["name"]]
-        elif isinstance(action, PatchServiceSelector):
-            svc = self.services[action.service]
-            assert svc is not None
-            svc["spec"]["selector"][HASH_LABEL] = action.pod_hash
-            svc["metadata"].setdefault("annotations", {})["argo-rollouts.argoproj.io/managed-by-rollouts"] = "app"
-        elif isinstance(action, PatchRolloutMetadata):
-            self.ro["metadata"].setdefault("annotations", {}).update(action.annotations)
-        elif isinstance(action, DeletePod):
-            assert self.pods[action.name]["metadata"]["uid"] == action.uid
-            del self.pods[action.name]
-            self.evicted.append(action.name)
-        elif isinstance(action, PatchPod):
-            _merge(self.pods[action.name], action.patch)
-        elif isinstance(action, CreateAnalysisRun):
-            body = copy.deepcopy(action.body)
-            name = body["metadata"]["name"]
-            assert name not in self.analysis_runs, f"create of an existing AnalysisRun {name}"
-            body["metadata"]["creationTimestamp"] = self._created_stamp()
-            body["metadata"]["uid"] = f"run-uid-{name}"
-            self.analysis_runs[name] = body
-        elif isinstance(action, TerminateAnalysisRun):
-            self.analysis_runs[action.name].setdefault("spec", {})["terminate"] = True
-        elif isinstance(action, DeleteAnalysisRun):
-            assert self.analysis_runs.pop(action.name)["metadata"]["uid"] == action.uid
+    def apply(self, action: Action) -> None:
+        match action:
+            case CreateReplicaSet():
+                body = copy.deepcopy(action.body)
+                name = body["metadata"]["name"]
+                assert name not in self.replicasets, f"create of an existing ReplicaSet {name}"
+                self._serial += 1
+                body["metadata"]["uid"] = f"rs-uid-{self._serial}"
+                body["metadata"]["creationTimestamp"] = self._created_stamp()
+                body["status"] = {"replicas": 0}
+                self.replicasets[name] = body
+            case ScaleReplicaSet():
+                rs = self.replicasets[action.name]
+                rs["spec"]["replicas"] = action.replicas
+                _merge(rs["metadata"].setdefault("annotations", {}), dict(action.annotations))
+            case PatchReplicaSet():
+                _merge(self.replicasets[action.name], action.patch)
+            case DeleteReplicaSet():
+                rs = self.replicasets.pop(action.name)
+                assert rs["metadata"]["uid"] == action.uid
+                for pod in self._pods_of(rs):
+                    del self.pods[pod["metadata"]["name"]]
+            case PatchServiceSelector():
+                svc = self.services[action.service]
+                assert svc is not None
+                svc["spec"]["selector"][HASH_LABEL] = action.pod_hash
+                svc["metadata"].setdefault("annotations", {})["argo-rollouts.argoproj.io/managed-by-rollouts"] = "app"
+            case PatchRolloutMetadata():
+                self.ro["metadata"].setdefault("annotations", {}).update(action.annotations)
+            case DeletePod():
+                assert self.pods[action.name]["metadata"]["uid"] == action.uid
+                del self.pods[action.name]
+                self.evicted.append(action.name)
+            case PatchPod():
+                _merge(self.pods[action.name], action.patch)
+            case CreateAnalysisRun():
+                body = copy.deepcopy(action.body)
+                name = body["metadata"]["name"]
+                assert name not in self.analysis_runs, f"create of an existing AnalysisRun {name}"
+                body["metadata"]["creationTimestamp"] = self._created_stamp()
+                body["metadata"]["uid"] = f"run-uid-{name}"
+                self.analysis_runs[name] = body
+            case TerminateAnalysisRun():
+                self.analysis_runs[action.name].setdefault("spec", {})["terminate"] = True
+            case DeleteAnalysisRun():
+                assert self.analysis_runs.pop(action.name)["metadata"]["uid"] == action.uid
+            case ScaleDeployment() | RecordEvent() | UpdateStatus() | RequeueAfter():
+                pass  # no Deployment here; events are read from history; status and requeues via the Plan
+            case _:
+                assert_never(action)
         self._refresh_status()
 
     # ----------------------------------------------------------------- cluster side
@@ -320,8 +331,6 @@ class World:
         return sum(1 for p in self.pods.values() if _ready(p))
 
     def events(self, reason: str | None = None) -> list[str]:
-        from rollouts.rollout.actions import RecordEvent
-
         found = []
         for plan in self.history:
             for action in plan.actions:

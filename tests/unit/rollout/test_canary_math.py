@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from rollouts.rollout.canary import (
+from rollouts.rollout.canary_math import (
     CanaryCounts,
     approximate_weighted_counts,
     at_desired_counts,

@@ -22,7 +22,8 @@ from rollouts.rollout.actions import (
     ScaleReplicaSet,
     UpdateStatus,
 )
-from rollouts.rollout.plan import Observed, decide
+from rollouts.rollout.context import Observed
+from rollouts.rollout.decide import decide
 from tests.unit.rollout.sim import START, World, rollout, service
 
 STEPS: list[dict[str, Any]] = [{"setWeight": 20}, {"pause": {}}, {"setWeight": 60}, {"pause": {"duration": "30s"}}]

@@ -16,8 +16,8 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from rollouts.rollout.canary import resolve_fenceposts
-from rollouts.rollout.plan import decide
+from rollouts.rollout.canary_math import resolve_fenceposts
+from rollouts.rollout.decide import decide
 from tests.unit.rollout.sim import World, rollout
 
 BOUNDS = st.sampled_from(["0%", "10%", "25%", "50%", "100%", 0, 1, 2, 3])

@@ -8,7 +8,7 @@ the Rollout's pods become ready a few at a time.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hypothesis import given, settings
@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from rollouts.api.constants import WORKLOAD_GENERATION_ANNOTATION
 from rollouts.rollout.actions import CreateReplicaSet, PatchRolloutMetadata, ScaleDeployment
-from rollouts.rollout.plan import Observed, Plan
+from rollouts.rollout.context import Observed, Plan
+from rollouts.rollout.decide import decide
 from rollouts.rollout.workload import (
-    decide_with_workload,
     deployment_replicas_target,
     object_key,
     progressive_deployment_replicas,
@@ -164,11 +164,11 @@ def test_scale_down_modes_only_on_the_first_revision() -> None:
     assert target(scale_down="progressively", revision=1, healthy=False, **{**common, "rollout_replicas": None}) is None
 
 
-# ---------------------------------------------------------------------------- decide_with_workload
+# ---------------------------------------------------------------------------- decide with a workloadRef
 
 
 def test_missing_workload_is_invalid_spec_and_touches_nothing() -> None:
-    plan = decide_with_workload(Observed(rollout=ref_rollout(), replicasets=[]), START, workload=None)
+    plan = decide(Observed(rollout=ref_rollout(), replicasets=[], workload=None), START)
     assert [type(a).__name__ for a in plan.actions] == ["RecordEvent"]
     condition = next(c for c in plan.status["conditions"] if c["type"] == "InvalidSpec")
     assert 'deployments.apps "app-deploy" not found' in condition["message"]
@@ -176,7 +176,7 @@ def test_missing_workload_is_invalid_spec_and_touches_nothing() -> None:
 
 
 def test_first_reconcile_creates_the_replicaset_from_the_deployment_template() -> None:
-    plan = decide_with_workload(Observed(rollout=ref_rollout(), replicasets=[]), START, workload=deployment())
+    plan = decide(Observed(rollout=ref_rollout(), replicasets=[], workload=deployment()), START)
     created = next(a for a in plan.actions if isinstance(a, CreateReplicaSet))
     assert created.body["spec"]["template"]["spec"]["containers"][0]["image"] == "app:v1"
     assert created.body["spec"]["selector"]["matchLabels"]["app"] == "app"
@@ -202,7 +202,7 @@ class Migration:
 
     def reconcile(self) -> Plan:
         world = self.world
-        plan = decide_with_workload(world.observed(), world.now, workload=copy.deepcopy(self.deploy))
+        plan = decide(replace(world.observed(), workload=copy.deepcopy(self.deploy)), world.now)
         for action in plan.actions:
             if isinstance(action, ScaleDeployment):
                 self.deploy["spec"]["replicas"] = action.replicas
