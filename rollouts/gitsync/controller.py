@@ -37,6 +37,7 @@ from rollouts.api.gitsync import (
     GitSync,
     GitSyncStatus,
 )
+from rollouts.api.kinds import GITSYNCS
 from rollouts.api.timestamps import format_time
 from rollouts.gitsync import health as healthmod
 from rollouts.gitsync.apply import (
@@ -60,13 +61,13 @@ from rollouts.gitsync.repo import RepoCache
 from rollouts.gitsync.source import Renderer
 from rollouts.gitsync.tracking import ResourceKey
 from rollouts.gitsync.urls import same_repository
-from rollouts.kube.client import KubeClient, KubeError, NotFoundError, Resource
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import KubeError, NotFoundError
 from rollouts.kube.events import EventRecorder
 from rollouts.kube.informer import Informer, Object, object_key
 
 log = logging.getLogger(__name__)
 
-GITSYNCS = Resource("rollouts.io", "v1alpha1", "gitsyncs", "GitSync")
 PROGRESSING_RECHECK_SECONDS = 10.0
 FORCE_SYNC_VALUE = "sync"
 
