@@ -32,7 +32,8 @@ from kubernetes_asyncio import watch as k8s_watch
 
 from rollouts.devcluster import LocalCluster
 from rollouts.devcluster.processes import free_ports
-from rollouts.kube.client import REPLICASETS, KubeClient, load_api_client
+from rollouts.kube.client import KubeClient, load_api_client
+from rollouts.kube.resources import REPLICASETS
 
 REPO = Path(__file__).resolve().parent.parent
 GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "rollouts"

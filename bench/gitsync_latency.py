@@ -38,11 +38,14 @@ import httpx
 import yaml
 
 from rollouts.api.gitsync import ApplicationSource
+from rollouts.api.resource import Resource
 from rollouts.devcluster import LocalCluster
 from rollouts.devcluster.processes import free_ports
 from rollouts.gitsync.repo import RepoCache
 from rollouts.gitsync.source import Renderer
-from rollouts.kube.client import CONFIGMAPS, NAMESPACES, KubeClient, NotFoundError, Resource, load_api_client
+from rollouts.kube.client import KubeClient, load_api_client
+from rollouts.kube.errors import NotFoundError
+from rollouts.kube.resources import CONFIGMAPS, NAMESPACES
 
 REPO = Path(__file__).resolve().parent.parent
 CRDS = Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced=False)

@@ -33,7 +33,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from rollouts import __version__
-from rollouts.kube.client import RequestInfo
+from rollouts.kube.accounting import RequestInfo
 from rollouts.kube.workqueue import WorkQueue
 
 REGISTRY = CollectorRegistry()

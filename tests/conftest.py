@@ -22,9 +22,10 @@ from kubernetes_asyncio import client as k8s_client
 from kubernetes_asyncio import config as k8s_config
 from kubernetes_asyncio.client.api_client import ApiClient
 
+from rollouts.api.resource import Resource
 from rollouts.devcluster import LocalCluster
 from rollouts.devcluster.binaries import find_bin_dir
-from rollouts.kube.client import KubeClient, Resource
+from rollouts.kube.client import KubeClient
 from tests.kubetest import REPO, ControllerProcess, Kube
 from tests.waiting import eventually
 

@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rollouts.api.kinds import ROLLOUTS
 from rollouts.devcluster import JOB_FAIL_LABEL
 from rollouts.devcluster.processes import free_ports
-from rollouts.kube.client import REPLICASETS, ROLLOUTS, SERVICES, KubeClient
+from rollouts.kube.client import KubeClient
+from rollouts.kube.resources import REPLICASETS, SERVICES
 from tests.waiting import eventually
 
 REPO = Path(__file__).resolve().parent.parent

@@ -24,7 +24,9 @@ from rollouts.analysis.plan import ttl_expiry
 from rollouts.analysis.providers.registry import new_provider
 from rollouts.api.analysis import AnalysisRun, Metric
 from rollouts.api.constants import INSTANCE_ID_LABEL
-from rollouts.kube.client import ANALYSIS_RUNS, ConflictError, KubeClient, NotFoundError
+from rollouts.api.kinds import ANALYSIS_RUNS
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import ConflictError, NotFoundError
 from rollouts.kube.events import EventRecorder
 from rollouts.kube.informer import Informer, Object, object_key
 

@@ -33,7 +33,9 @@ from rollouts.analysis.providers.base import MetricProvider, ProviderError
 from rollouts.api.analysis import AnalysisRun, Measurement, Metric
 from rollouts.api.constants import ANALYSIS_ERROR
 from rollouts.api.timestamps import format_time
-from rollouts.kube.client import SECRETS, KubeClient, KubeError
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import KubeError
+from rollouts.kube.resources import SECRETS
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from rollouts.api.kinds import ANALYSIS_RUNS, ROLLOUTS
+from rollouts.api.resource import Resource
 from rollouts.cli import patches
 from rollouts.cli.kubeapi import (
     add_connection_flags,
@@ -26,16 +28,9 @@ from rollouts.cli.kubeapi import (
 )
 from rollouts.cli.main import CommandError
 from rollouts.cli.objects import utc_now
-from rollouts.kube.client import (
-    ANALYSIS_RUNS,
-    DEPLOYMENTS,
-    REPLICASETS,
-    ROLLOUTS,
-    ConflictError,
-    KubeClient,
-    NotFoundError,
-    Resource,
-)
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import ConflictError, NotFoundError
+from rollouts.kube.resources import DEPLOYMENTS, REPLICASETS
 
 _SET_IMAGE_ATTEMPTS = 5
 _WORKLOAD_KINDS: dict[str, Resource] = {

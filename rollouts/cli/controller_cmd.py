@@ -118,7 +118,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 async def _run(args: argparse.Namespace) -> int:
     from rollouts import metrics
     from rollouts.controllers import ControllerContext, UnknownControllerError, build_controllers
-    from rollouts.kube.client import KubeClient, KubeError, load_api_client
+    from rollouts.kube.client import KubeClient, load_api_client
+    from rollouts.kube.errors import KubeError
     from rollouts.kube.leaderelection import LeaderElector
     from rollouts.kube.runtime import LostLeadershipError, Manager
 

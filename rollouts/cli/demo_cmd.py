@@ -103,20 +103,14 @@ def _progress_line(rollout: dict[str, Any], replica_sets: list[dict[str, Any]]) 
 
 
 async def _run(args: argparse.Namespace, narrator: Narrator) -> None:
+    from rollouts.api.kinds import ANALYSIS_RUNS, ROLLOUTS
+    from rollouts.api.resource import Resource
     from rollouts.cli import get_cmd, render
     from rollouts.devcluster import LocalCluster
     from rollouts.devcluster.processes import free_ports
     from rollouts.devcluster.prometheus import FakeAppMetrics, LocalPrometheus
-    from rollouts.kube.client import (
-        ANALYSIS_RUNS,
-        NAMESPACES,
-        PODS,
-        REPLICASETS,
-        ROLLOUTS,
-        KubeClient,
-        Resource,
-        load_api_client,
-    )
+    from rollouts.kube.client import KubeClient, load_api_client
+    from rollouts.kube.resources import NAMESPACES, PODS, REPLICASETS
 
     crd_resource = Resource(
         "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced=False

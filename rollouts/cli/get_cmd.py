@@ -22,6 +22,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from rollouts.api.kinds import ANALYSIS_RUNS, ROLLOUTS
+from rollouts.api.resource import Resource
 from rollouts.cli import info, list_view, objects, render, summary
 from rollouts.cli.kubeapi import (
     Connection,
@@ -33,17 +35,10 @@ from rollouts.cli.kubeapi import (
     run_async,
 )
 from rollouts.cli.main import CommandError
-from rollouts.kube.client import (
-    ANALYSIS_RUNS,
-    DEPLOYMENTS,
-    PODS,
-    REPLICASETS,
-    ROLLOUTS,
-    KubeClient,
-    NotFoundError,
-    Resource,
-)
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import NotFoundError
 from rollouts.kube.informer import Informer
+from rollouts.kube.resources import DEPLOYMENTS, PODS, REPLICASETS
 
 _REDRAW_INTERVAL_SECONDS = 0.2
 _CHILD_RESOURCES = (REPLICASETS, PODS, ANALYSIS_RUNS)

@@ -30,9 +30,10 @@ from rollouts.api.gitsync import (
     HelmParameter,
     JsonnetVar,
 )
+from rollouts.api.kinds import GITSYNCS
 from rollouts.cli.kubeapi import add_connection_flags, connect, get_named, patch_named, resolve_connection, run_async
 from rollouts.cli.main import CommandError
-from rollouts.gitsync.controller import FORCE_SYNC_VALUE, GITSYNCS
+from rollouts.gitsync.controller import FORCE_SYNC_VALUE
 from rollouts.gitsync.desired import SyncSourceError, desired_state, live_object, load_credentials
 from rollouts.gitsync.diff import comparable, differences, project
 from rollouts.gitsync.discovery import Discovery

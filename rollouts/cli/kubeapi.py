@@ -28,16 +28,10 @@ from typing import Any, TypeVar
 from kubernetes_asyncio import client as k8s_client
 from kubernetes_asyncio import config as k8s_config
 
+from rollouts.api.resource import Resource
 from rollouts.cli.main import CommandError
-from rollouts.kube.client import (
-    ForbiddenError,
-    InvalidError,
-    KubeClient,
-    KubeError,
-    NotFoundError,
-    Resource,
-    UnreachableError,
-)
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import ForbiddenError, InvalidError, KubeError, NotFoundError, UnreachableError
 
 FIELD_MANAGER = "kubectl-rollouts"
 REQUEST_TIMEOUT_SECONDS = 20.0

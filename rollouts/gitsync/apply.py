@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rollouts.api.gitsync import TRACKING_ANNOTATION
+from rollouts.api.resource import Resource
 from rollouts.gitsync.discovery import Discovery, UnknownKindError
 from rollouts.gitsync.tracking import ResourceKey, apply_order, tracking_id
-from rollouts.kube.client import NAMESPACES, KubeClient, KubeError, NotFoundError, Resource
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import KubeError, NotFoundError
+from rollouts.kube.resources import NAMESPACES
 
 FIELD_MANAGER = "rollouts-gitsync"
 CRD_GROUP = "apiextensions.k8s.io"

@@ -19,7 +19,9 @@ from rollouts.gitsync.redact import redact
 from rollouts.gitsync.renderers import RenderError
 from rollouts.gitsync.repo import Credentials, GitError
 from rollouts.gitsync.source import Renderer
-from rollouts.kube.client import SECRETS, KubeClient, KubeError, NotFoundError
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import KubeError, NotFoundError
+from rollouts.kube.resources import SECRETS
 
 
 class SyncSourceError(Exception):

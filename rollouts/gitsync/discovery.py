@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from rollouts.kube.client import KubeClient, NotFoundError, Resource
+from rollouts.api.resource import Resource
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import NotFoundError
 
 
 class UnknownKindError(Exception):

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from rollouts.gitsync.discovery import Discovery, UnknownKindError
 from rollouts.gitsync.tracking import ResourceKey, prune_order, tracked_by, tracking_id
-from rollouts.kube.client import KubeClient, KubeError, NotFoundError
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import KubeError, NotFoundError
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from rollouts.kube.client import EVENTS, KubeClient, NotFoundError
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import NotFoundError
+from rollouts.kube.resources import EVENTS
 
 log = logging.getLogger(__name__)
 

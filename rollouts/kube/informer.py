@@ -17,7 +17,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from rollouts.kube.client import GoneError, KubeClient, KubeError, Resource
+from rollouts.api.resource import Resource
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import GoneError, KubeError
 
 log = logging.getLogger(__name__)
 

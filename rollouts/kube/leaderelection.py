@@ -24,7 +24,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from rollouts.kube.client import LEASES, ConflictError, KubeClient, KubeError, NotFoundError
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import ConflictError, KubeError, NotFoundError
+from rollouts.kube.resources import LEASES
 
 log = logging.getLogger(__name__)
 

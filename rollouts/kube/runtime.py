@@ -21,7 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from rollouts.kube.client import KubeError
+from rollouts.kube.errors import KubeError
 from rollouts.kube.informer import Informer
 from rollouts.kube.leaderelection import LeaderElector
 from rollouts.kube.workqueue import WorkQueue, run_workers

@@ -19,23 +19,12 @@ from typing import Any, assert_never
 
 from rollouts import metrics
 from rollouts.api.constants import INSTANCE_ID_LABEL, MANAGED_BY_ROLLOUTS_ANNOTATION, POD_TEMPLATE_HASH_LABEL
-from rollouts.kube.client import (
-    ANALYSIS_RUNS,
-    ANALYSIS_TEMPLATES,
-    CLUSTER_ANALYSIS_TEMPLATES,
-    DEPLOYMENTS,
-    POD_TEMPLATES,
-    PODS,
-    REPLICASETS,
-    ROLLOUTS,
-    SERVICES,
-    ConflictError,
-    KubeClient,
-    KubeError,
-    NotFoundError,
-)
+from rollouts.api.kinds import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, ROLLOUTS
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import ConflictError, KubeError, NotFoundError
 from rollouts.kube.events import EventRecorder
 from rollouts.kube.informer import Informer, Object, object_key
+from rollouts.kube.resources import DEPLOYMENTS, POD_TEMPLATES, PODS, REPLICASETS, SERVICES
 from rollouts.rollout import workload as workloads
 from rollouts.rollout.actions import (
     Action,

@@ -18,9 +18,9 @@ import yaml
 
 from rollouts.api.analysis import AnalysisTemplate, Argument
 from rollouts.api.common import ObjectMeta
+from rollouts.api.kinds import ANALYSIS_RUNS
 from rollouts.api.runs import new_run_from_templates
 from rollouts.devcluster.prometheus import FakeAppMetrics, LocalPrometheus
-from rollouts.kube.client import ANALYSIS_RUNS
 from tests.kubetest import REPO, Kube
 from tests.waiting import eventually
 

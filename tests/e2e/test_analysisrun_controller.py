@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from rollouts.api.kinds import ANALYSIS_RUNS
 from rollouts.devcluster.processes import free_port
 from rollouts.devcluster.prometheus import FakeAppMetrics, LocalPrometheus
-from rollouts.kube.client import ANALYSIS_RUNS
 from tests.kubetest import Kube, job_metric
 from tests.waiting import eventually
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from rollouts.kube.client import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, ROLLOUTS, SERVICES
+from rollouts.api.kinds import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, ROLLOUTS
+from rollouts.kube.resources import SERVICES
 from tests.kubetest import (
     Kube,
     counts,

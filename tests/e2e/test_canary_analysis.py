@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from rollouts.api.kinds import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, ROLLOUTS
 from rollouts.devcluster.prometheus import FakeAppMetrics, LocalPrometheus
-from rollouts.kube.client import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, ROLLOUTS
 from tests.kubetest import Kube, counts, healthy_on_new_revision, job_analysis_template, rollout_manifest, status
 from tests.waiting import eventually
 

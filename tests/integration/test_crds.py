@@ -21,20 +21,12 @@ from kubernetes_asyncio.client.api_client import ApiClient
 from rollouts.api import AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate, Experiment, Rollout
 from rollouts.api.common import K8sModel
 from rollouts.api.gitsync import GitSync
+from rollouts.api.kinds import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, EXPERIMENTS, ROLLOUTS
 from rollouts.api.podhash import compute_pod_template_hash, pod_template_equal_ignore_hash
-from rollouts.kube.client import (
-    ANALYSIS_RUNS,
-    ANALYSIS_TEMPLATES,
-    CLUSTER_ANALYSIS_TEMPLATES,
-    DEPLOYMENTS,
-    EXPERIMENTS,
-    REPLICASETS,
-    ROLLOUTS,
-    SERVICES,
-    InvalidError,
-    KubeClient,
-    Resource,
-)
+from rollouts.api.resource import Resource
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import InvalidError
+from rollouts.kube.resources import DEPLOYMENTS, REPLICASETS, SERVICES
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration

@@ -16,16 +16,12 @@ import yaml
 from rollouts.api.analysis import AnalysisTemplate
 from rollouts.api.constants import INSTANCE_ID_LABEL
 from rollouts.api.gitsync import GitSync
+from rollouts.api.kinds import ANALYSIS_TEMPLATES, ROLLOUTS
+from rollouts.api.resource import Resource
 from rollouts.api.rollout import Rollout
 from rollouts.api.validation import validate_rollout
-from rollouts.kube.client import (
-    ANALYSIS_TEMPLATES,
-    DEPLOYMENTS,
-    ROLLOUTS,
-    SERVICES,
-    KubeClient,
-    Resource,
-)
+from rollouts.kube.client import KubeClient
+from rollouts.kube.resources import DEPLOYMENTS, SERVICES
 from tests.kubetest import REPO, Kube, healthy_on_new_revision
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("controller")]

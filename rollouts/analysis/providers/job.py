@@ -29,7 +29,9 @@ from rollouts.api.constants import (
     API_VERSION,
 )
 from rollouts.api.timestamps import format_time, parse_time
-from rollouts.kube.client import JOBS, PODS, KubeClient, KubeError, NotFoundError
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import KubeError, NotFoundError
+from rollouts.kube.resources import JOBS, PODS
 
 JOB_NAME_KEY = "job-name"
 JOB_NAMESPACE_KEY = "job-namespace"

@@ -1,15 +1,16 @@
 """Where helm and kustomize come from: one lookup for the whole Git sync code.
 
-`ROLLOUTS_BIN_DIR` / `KUBEBUILDER_ASSETS` first, then the cache that
-`hack/build-control-plane.sh` fills, then PATH (the controller image installs
-both on PATH) — the same order as the control-plane binaries.
+The lookup rule itself (KUBEBUILDER_ASSETS, ROLLOUTS_BIN_DIR, the cache that
+`hack/build-control-plane.sh` fills, then PATH, where the controller image
+installs both) is `rollouts.binaries`, shared with the dev cluster; here a
+missing tool becomes a RenderError, which the GitSync reports in its status.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from rollouts.devcluster.binaries import BinaryNotFoundError, find_binary
+from rollouts.binaries import BinaryNotFoundError, find_binary
 from rollouts.gitsync.renderers.base import RenderError
 
 

@@ -9,7 +9,10 @@ import pytest
 
 from rollouts.analysis.providers.job import JOB_NAME_KEY, RUN_UID_LABEL, JobProvider
 from rollouts.api.analysis import AnalysisRun, Measurement, Metric
-from rollouts.kube.client import ANALYSIS_RUNS, JOBS, KubeClient, NotFoundError
+from rollouts.api.kinds import ANALYSIS_RUNS
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import NotFoundError
+from rollouts.kube.resources import JOBS
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration

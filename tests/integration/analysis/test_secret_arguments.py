@@ -11,7 +11,8 @@ import pytest
 from rollouts.analysis.measure import reconcile_measurements
 from rollouts.analysis.providers.registry import new_provider
 from rollouts.api.analysis import AnalysisRun
-from rollouts.kube.client import SECRETS, KubeClient
+from rollouts.kube.client import KubeClient
+from rollouts.kube.resources import SECRETS
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,9 @@ import httpx
 import pytest
 import yaml
 
-from rollouts.kube.client import ANALYSIS_TEMPLATES, ROLLOUTS, ConflictError, Resource
+from rollouts.api.kinds import ANALYSIS_TEMPLATES, ROLLOUTS
+from rollouts.api.resource import Resource
+from rollouts.kube.errors import ConflictError
 from tests.conftest import ClusterHandle
 from tests.kubetest import REPO, ControllerProcess, Kube, healthy_on_new_revision, rollout_manifest, status
 from tests.waiting import eventually

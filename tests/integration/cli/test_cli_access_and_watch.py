@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from rollouts.kube.client import ROLLOUTS, KubeClient, Resource
+from rollouts.api.kinds import ROLLOUTS
+from rollouts.api.resource import Resource
+from rollouts.kube.client import KubeClient
 from tests.conftest import ClusterHandle
 from tests.integration.cli.test_cli_patches import PAUSED, Cli, make_rollout
 

@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from rollouts.api.kinds import ANALYSIS_RUNS, ROLLOUTS
 from rollouts.cli.main import main
-from rollouts.kube.client import ANALYSIS_RUNS, DEPLOYMENTS, REPLICASETS, ROLLOUTS, KubeClient
+from rollouts.kube.client import KubeClient
+from rollouts.kube.resources import DEPLOYMENTS, REPLICASETS
 from tests.conftest import ClusterHandle
 from tests.kubetest import rollout_manifest
 from tests.waiting import eventually

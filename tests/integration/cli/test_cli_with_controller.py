@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from rollouts.kube.client import ROLLOUTS, SERVICES
+from rollouts.api.kinds import ROLLOUTS
+from rollouts.kube.resources import SERVICES
 from tests.integration.cli.test_cli_patches import Cli
 from tests.kubetest import Kube, healthy_on_new_revision, paused_at, rollout_manifest, service_manifest, status
 

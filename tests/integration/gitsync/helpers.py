@@ -6,7 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rollouts.kube.client import KubeClient, NotFoundError, Resource
+from rollouts.api.resource import Resource
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import NotFoundError
 from tests.waiting import eventually
 
 GITSYNCS = Resource("rollouts.io", "v1alpha1", "gitsyncs", "GitSync")

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from rollouts.kube.client import EVENTS, SECRETS, KubeClient
+from rollouts.kube.client import KubeClient
+from rollouts.kube.resources import EVENTS, SECRETS
 from tests.integration.gitsync.helpers import (
     CONFIGMAPS,
     configmap_yaml,

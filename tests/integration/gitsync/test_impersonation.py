@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rollouts.kube.client import SECRETS, KubeClient, Resource
+from rollouts.api.resource import Resource
+from rollouts.kube.client import KubeClient
+from rollouts.kube.resources import SECRETS
 from tests.integration.gitsync.helpers import (
     CONFIGMAPS,
     configmap_yaml,

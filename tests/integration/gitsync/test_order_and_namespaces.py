@@ -8,7 +8,10 @@ from pathlib import Path
 
 import yaml
 
-from rollouts.kube.client import NAMESPACES, KubeClient, NotFoundError, Resource
+from rollouts.api.resource import Resource
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import NotFoundError
+from rollouts.kube.resources import NAMESPACES
 from tests.integration.gitsync.helpers import (
     CONFIGMAPS,
     configmap_yaml,

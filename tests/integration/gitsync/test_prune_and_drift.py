@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from rollouts.api.gitsync import TRACKING_ANNOTATION
-from rollouts.kube.client import DEPLOYMENTS, KubeClient
+from rollouts.kube.client import KubeClient
+from rollouts.kube.resources import DEPLOYMENTS
 from tests.integration.gitsync.helpers import (
     CONFIGMAPS,
     configmap_yaml,

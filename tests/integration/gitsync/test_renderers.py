@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rollouts.kube.client import DEPLOYMENTS, KubeClient
+from rollouts.kube.client import KubeClient
+from rollouts.kube.resources import DEPLOYMENTS
 from tests.integration.gitsync.helpers import (
     CONFIGMAPS,
     create_gitsync,

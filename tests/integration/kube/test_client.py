@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rollouts.kube.client import (
-    CONFIGMAPS,
-    SERVICES,
-    ConflictError,
-    InvalidError,
-    KubeClient,
-    NotFoundError,
-    RequestInfo,
-    UnreachableError,
-)
+from rollouts.kube.accounting import RequestInfo
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import ConflictError, InvalidError, NotFoundError, UnreachableError
+from rollouts.kube.resources import CONFIGMAPS, SERVICES
 from tests.conftest import ClusterHandle
 
 pytestmark = pytest.mark.integration

@@ -13,8 +13,9 @@ import httpx
 import orjson
 import pytest
 
+from rollouts.api.kinds import ROLLOUTS
 from rollouts.devcluster.processes import free_ports
-from rollouts.kube.client import ROLLOUTS, KubeClient
+from rollouts.kube.client import KubeClient
 from tests.conftest import ClusterHandle
 from tests.kubetest import rollout_manifest
 from tests.waiting import eventually

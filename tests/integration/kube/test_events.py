@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from rollouts.kube.client import CONFIGMAPS, EVENTS, KubeClient
+from rollouts.kube.client import KubeClient
 from rollouts.kube.events import EventRecorder
+from rollouts.kube.resources import CONFIGMAPS, EVENTS
 from tests.conftest import ClusterHandle
 
 pytestmark = pytest.mark.integration

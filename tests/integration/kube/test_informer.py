@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from rollouts.kube.client import CONFIGMAPS, EVENTS, KubeClient
+from rollouts.kube.client import KubeClient
 from rollouts.kube.informer import Informer, index_by_label
+from rollouts.kube.resources import CONFIGMAPS, EVENTS
 from tests.conftest import ClusterHandle
 from tests.waiting import eventually
 

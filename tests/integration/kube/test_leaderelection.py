@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from rollouts.kube.client import LEASES, KubeClient
+from rollouts.kube.client import KubeClient
 from rollouts.kube.leaderelection import LeaderElector
+from rollouts.kube.resources import LEASES
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration

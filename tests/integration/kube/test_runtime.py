@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from rollouts.kube.client import CONFIGMAPS, LEASES, KubeClient, NotFoundError
+from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import NotFoundError
 from rollouts.kube.informer import Informer, object_key
 from rollouts.kube.leaderelection import LeaderElector
+from rollouts.kube.resources import CONFIGMAPS, LEASES
 from rollouts.kube.runtime import LostLeadershipError, Manager
 from tests.waiting import eventually
 
@@ -176,7 +178,7 @@ async def test_losing_the_lease_cancels_work_and_raises(kube_client: KubeClient,
 
 
 async def test_stop_before_caches_sync_returns_promptly(kube_client: KubeClient, namespace: str) -> None:
-    from rollouts.kube.client import Resource
+    from rollouts.api.resource import Resource
 
     controller = CopyController(kube_client, namespace)
     # A kind the server does not serve: the informer retries with backoff and never syncs.

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from rollouts.kube.client import DEPLOYMENTS, ROLLOUTS, SERVICES
+from rollouts.api.kinds import ROLLOUTS
+from rollouts.kube.resources import DEPLOYMENTS, SERVICES
 from tests.integration.rollout.test_workload_ref import deployment_manifest, deployment_ready, ref_rollout_manifest
 from tests.kubetest import Kube, counts, healthy_on_new_revision, rollout_manifest, service_manifest, status
 from tests.waiting import eventually

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from rollouts.api.kinds import ROLLOUTS
 from rollouts.devcluster import NEVER_READY_LABEL
-from rollouts.kube.client import PODS, REPLICASETS, ROLLOUTS, SERVICES
+from rollouts.kube.resources import PODS, REPLICASETS, SERVICES
 from tests.kubetest import (
     ControllerProcess,
     Kube,

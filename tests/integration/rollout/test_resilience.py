@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rollouts.kube.client import LEASES, REPLICASETS, ROLLOUTS
+from rollouts.api.kinds import ROLLOUTS
+from rollouts.kube.resources import LEASES, REPLICASETS
 from tests.conftest import ClusterHandle
 from tests.kubetest import ControllerProcess, Kube, healthy_on_new_revision, rollout_manifest, status
 from tests.waiting import eventually

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from rollouts.kube.client import ROLLOUTS, Resource
+from rollouts.api.kinds import ROLLOUTS
+from rollouts.api.resource import Resource
 from tests.integration.cli.test_cli_patches import Cli
 from tests.kubetest import Kube, counts, healthy_on_new_revision, paused_at, rollout_manifest, status
 from tests.waiting import eventually

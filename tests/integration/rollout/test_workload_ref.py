@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from rollouts.api.kinds import ROLLOUTS
 from rollouts.devcluster import NEVER_READY_LABEL
-from rollouts.kube.client import DEPLOYMENTS, PODS, REPLICASETS, ROLLOUTS
+from rollouts.kube.resources import DEPLOYMENTS, PODS, REPLICASETS
 from tests.integration.cli.test_cli_patches import Cli
 from tests.kubetest import Kube, healthy_on_new_revision, paused_at, status
 from tests.waiting import eventually

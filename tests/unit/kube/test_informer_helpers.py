@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from rollouts.kube.client import CLUSTER_ANALYSIS_TEMPLATES, REPLICASETS, ROLLOUTS
+from rollouts.api.kinds import CLUSTER_ANALYSIS_TEMPLATES, ROLLOUTS
 from rollouts.kube.informer import (
     InformerFactory,
     enqueue_controller_owner,
     enqueue_object,
     index_by_label,
 )
+from rollouts.kube.resources import REPLICASETS
 
 
 def test_enqueue_helpers() -> None:

@@ -11,7 +11,9 @@ import pytest
 from prometheus_client import generate_latest
 
 from rollouts import metrics
-from rollouts.kube.client import CONFIGMAPS, REPLICASETS, ROLLOUTS, RequestInfo
+from rollouts.api.kinds import ROLLOUTS
+from rollouts.kube.accounting import RequestInfo
+from rollouts.kube.resources import CONFIGMAPS, REPLICASETS
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,139 @@
+"""One raw-JSON request to the API server over kubernetes_asyncio's connection pool.
+
+kubernetes_asyncio gives us configuration, authentication and TLS; its
+generated model classes are slow and would sit on every hot path, so requests
+go through `ApiClient.call_api(..., _preload_content=False)` and bodies are
+parsed with orjson into plain dicts (DESIGN.md §4). This module is the wire:
+headers, impersonation, the timeout on every call, turning "no answer" and
+non-2xx answers into KubeErrors, counting, and splitting a watch stream into
+events. The REST verbs over resources are `rollouts.kube.client`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import aiohttp
+import orjson
+from kubernetes_asyncio.client.api_client import ApiClient
+
+from rollouts.api.resource import Resource
+from rollouts.kube.accounting import RequestAccounting, RequestInfo
+from rollouts.kube.errors import KubeError, UnreachableError, error_for_status
+
+DEFAULT_TIMEOUT_SECONDS = 30.0
+
+
+class Transport:
+    """Sends requests on one connection pool, as one user, and records each in one account."""
+
+    def __init__(
+        self,
+        api_client: ApiClient,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        impersonate: str | None = None,
+        accounting: RequestAccounting | None = None,
+    ) -> None:
+        self.api_client = api_client
+        self.timeout = timeout
+        # Kubernetes user impersonation (Impersonate-User): requests are authorised as that user.
+        self.impersonate = impersonate
+        self.accounting = accounting if accounting is not None else RequestAccounting()
+
+    def impersonating(self, user: str) -> Transport:
+        """The same pool and account, requests authorised as `user`."""
+        return Transport(self.api_client, timeout=self.timeout, impersonate=user, accounting=self.accounting)
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        timeout: float | aiohttp.ClientTimeout | None = None,
+    ) -> aiohttp.ClientResponse:
+        """The response, unread; no HTTP answer at all raises UnreachableError."""
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        if self.impersonate:
+            headers["Impersonate-User"] = self.impersonate
+        try:
+            response: aiohttp.ClientResponse = await self.api_client.call_api(
+                path,
+                method,
+                query_params=query or [],
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=timeout if timeout is not None else self.timeout,
+            )
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise UnreachableError(f"{method} {path}: {error or type(error).__name__}") from error
+        return response
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        counted_as: tuple[str, Resource, str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Send one request and parse the JSON answer; non-2xx raises a KubeError subclass.
+
+        `counted_as` = (verb, resource, namespace, name) reports the request to
+        the request observer with its status code.
+        """
+        status = 0
+        try:
+            response = await self.send(method, path, query=query, body=body, content_type=content_type)
+            async with response:
+                status = response.status
+                try:
+                    data = await asyncio.wait_for(response.read(), self.timeout)
+                except (aiohttp.ClientError, TimeoutError) as error:
+                    raise UnreachableError(f"{method} {path}: {error or type(error).__name__}") from error
+                if not 200 <= response.status < 300:
+                    raise error_for_status(response.status, data, f"{method} {path}")
+        finally:
+            if counted_as is not None:
+                verb, resource, namespace, name = counted_as
+                self.accounting.record(RequestInfo(verb, resource, namespace, name, status))
+        try:
+            parsed: dict[str, Any] = orjson.loads(data) if data else {}
+        except orjson.JSONDecodeError as error:
+            raise KubeError(f"{method} {path}: the answer is not JSON: {error}", status=status) from error
+        return parsed
+
+
+async def json_lines(response: aiohttp.ClientResponse, *, what: str) -> AsyncGenerator[dict[str, Any], None]:
+    """The newline-delimited JSON documents of a streamed answer (a watch), until the server ends it.
+
+    The stream is split on newlines by hand: aiohttp's line reader refuses
+    lines over 128 KiB, and one large object must not wedge a watch.
+    """
+    buffer = bytearray()
+    try:
+        async for chunk in response.content.iter_any():
+            searched = len(buffer)  # earlier bytes hold no newline
+            buffer += chunk
+            end = buffer.find(b"\n", searched)
+            start = 0
+            while end != -1:
+                line = bytes(buffer[start:end])
+                if line.strip():
+                    yield orjson.loads(line)
+                start = end + 1
+                end = buffer.find(b"\n", start)
+            del buffer[:start]
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise UnreachableError(f"{what}: {error or type(error).__name__}") from error
+    if buffer.strip():
+        yield orjson.loads(bytes(buffer))
