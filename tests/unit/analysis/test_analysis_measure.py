@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Callable
@@ -12,8 +13,10 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from rollouts.analysis.measure import (
+    DEFER_SECONDS,
     MAX_TEXT_CHARS,
     TRUNCATED_MARKER,
+    MeasurementSlots,
     cap_text,
     reconcile_measurements,
     sanitize_status,
@@ -204,3 +207,62 @@ def test_sanitize_status_redacts_and_caps_every_written_string() -> None:
 def test_leak_search_finds_every_unredacted_encoding() -> None:
     forms = secret_encodings(SECRET)
     assert sorted(leaks(" ".join(forms.values()), SECRET)) == sorted(forms)
+
+
+# --------------------------------------------------------------------------- measurement slots
+
+
+class GatedProvider(MetricProvider):
+    """Answers only when the test opens the gate; says when a call has started."""
+
+    kind = "gated"
+
+    def __init__(self, entered: asyncio.Event, gate: asyncio.Event) -> None:
+        super().__init__(clock=lambda: T0)
+        self.entered, self.gate = entered, gate
+
+    async def run(self, run: AnalysisRun, metric: Metric) -> Measurement:
+        self.entered.set()
+        await self.gate.wait()
+        return self.verdict(self.started(), metric, 1, "1")
+
+
+def plain_run(namespace: str, name: str) -> AnalysisRun:
+    return AnalysisRun.model_validate(
+        {
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"metrics": [{"name": "m", "provider": {"web": {"url": "http://127.0.0.1:1/"}}}]},
+        }
+    )
+
+
+async def test_a_namespace_cannot_take_every_measurement_slot() -> None:
+    slots = MeasurementSlots(total=2, per_namespace=1)
+    entered, gate = asyncio.Event(), asyncio.Event()
+    gated: Callable[[Metric], MetricProvider] = lambda metric: GatedProvider(entered, gate)  # noqa: E731
+    busy = asyncio.create_task(reconcile_measurements(plain_run("noisy", "a"), now=T0, provider_for=gated, slots=slots))
+    await entered.wait()
+    assert slots.in_flight == {"noisy": 1}
+
+    # The same tenant's next run is deferred (not waited for) and requeued soon ...
+    deferred = await reconcile_measurements(plain_run("noisy", "b"), now=T0, provider_for=gated, slots=slots)
+    assert not deferred.step.status.metric_results
+    assert deferred.step.requeue_at == T0 + timedelta(seconds=DEFER_SECONDS)
+
+    # ... while another tenant is measured at once, the noisy one still holding its slot.
+    opened = asyncio.Event()
+    opened.set()
+    other = await reconcile_measurements(
+        plain_run("quiet", "c"), now=T0, provider_for=lambda metric: GatedProvider(asyncio.Event(), opened), slots=slots
+    )
+    assert other.step.status.metric_results[0].measurements[0].phase == "Successful"  # type: ignore[index]
+    assert slots.in_flight == {"noisy": 1} and not busy.done()
+    gate.set()
+    first = await busy
+    assert first.step.status.metric_results[0].measurements[0].phase == "Successful"  # type: ignore[index]
+    assert slots.in_flight == {}
+
+
+def test_slots_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        MeasurementSlots(total=0)
