@@ -1,4 +1,4 @@
-"""Arguments of an analysis: `{{args.name}}` substitution into metrics, and secret redaction.
+"""Arguments of an analysis: `{{args.name}}` substitution into metrics (redaction re-exported).
 
 A metric refers to its arguments as `{{args.name}}` anywhere in its spec (the
 query, a URL, a Job's command). Argo substitutes on the metric's JSON text,
@@ -15,10 +15,12 @@ import re
 
 import orjson
 
+from rollouts.analysis.redaction import REDACTED, redact
 from rollouts.api.analysis import Argument, Metric
 from rollouts.api.runs import ArgumentError, merge_args, rollout_arguments
 
 __all__ = [
+    "REDACTED",
     "ArgumentError",
     "argument_values",
     "merge_args",
@@ -29,7 +31,6 @@ __all__ = [
 ]
 
 SECRET_PLACEHOLDER = "temp-for-secret"
-REDACTED = "*****"
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.S)
 
@@ -88,13 +89,3 @@ def resolve_metric(metric: Metric, values: dict[str, str]) -> Metric:
         return Metric.model_validate(orjson.loads(resolved))
     except (orjson.JSONDecodeError, ValueError) as err:
         raise ArgumentError(f"metric {metric.name!r} is invalid after substitution: {err}") from err
-
-
-def redact(text: str | None, secrets: list[str]) -> str | None:
-    """`text` with every secret value replaced by *****."""
-    if text is None:
-        return None
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text

@@ -2,7 +2,8 @@
 
 All the rules live in analysis/plan.py (pure) and analysis/measure.py (the
 provider calls); this module wires them to the informer, the work queue and
-the API: it writes the run's status (a 409 requeues instead of overwriting),
+the API: it writes the run's status (a 409 requeues instead of overwriting;
+every string in it already redacted and capped by measure.py),
 records Argo's events, exports analysis_run_* metrics, requeues at the
 instant the next measurement is due, and deletes completed runs whose
 ttlStrategy expired. The rollout controller never imports this module: the
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rollouts import metrics
-from rollouts.analysis.measure import reconcile_measurements
+from rollouts.analysis.measure import MeasurementSlots, reconcile_measurements
 from rollouts.analysis.plan import ttl_expiry
 from rollouts.analysis.providers.registry import new_provider
 from rollouts.api.analysis import AnalysisRun, Metric
@@ -44,9 +45,12 @@ class AnalysisRunController:
         instance_id: str | None = None,
         prometheus_address: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        slots: MeasurementSlots | None = None,
     ) -> None:
         self.client = client
         self.clock = clock
+        # Shared by every run this controller measures: one tenant cannot take them all.
+        self.slots = slots or MeasurementSlots()
         self.prometheus_address = prometheus_address
         selector = f"{INSTANCE_ID_LABEL}={instance_id}" if instance_id else f"!{INSTANCE_ID_LABEL}"
         self.runs = Informer(client, ANALYSIS_RUNS, namespace=namespace, label_selector=selector)
@@ -91,7 +95,9 @@ class AnalysisRunController:
                     await self.client.delete(ANALYSIS_RUNS, namespace, name, uid=run.metadata.uid)
                 return None
             return (expiry - now).total_seconds()
-        reconciled = await reconcile_measurements(run, now=now, provider_for=self._provider, kube=self.client)
+        reconciled = await reconcile_measurements(
+            run, now=now, provider_for=self._provider, kube=self.client, slots=self.slots
+        )
         step = reconciled.step
         new_status = step.status.to_dict()
         if new_status != (raw.get("status") or {}):

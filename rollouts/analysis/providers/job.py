@@ -10,7 +10,9 @@ Running with a `resumeAt`; `resume` reads the Job, backing off as
 sqrt(2 x elapsed) seconds between looks; a pod stuck on an image that cannot
 be pulled makes the measurement Inconclusive instead of waiting forever.
 `terminate` deletes the Job (foreground, so its pods go too) and
-`garbage_collect` deletes the oldest Jobs beyond the retention limit.
+`garbage_collect` deletes the oldest Jobs beyond the retention limit. The
+provider reads and deletes only Jobs in the run's own namespace that the run
+owns: the Job reference sits in the run's status, which is not trusted.
 """
 
 from __future__ import annotations
@@ -151,8 +153,7 @@ class JobProvider(MetricProvider):
                 created = await self.kube.get(JOBS, namespace, job["metadata"]["name"])
             except KubeError as get_err:
                 return self.error(measurement, f"job create failed: {get_err}")
-            owners = created.get("metadata", {}).get("ownerReferences") or []
-            if not any(o.get("uid") == run.metadata.uid and o.get("controller") for o in owners):
+            if not self._owned(run, created):
                 return self.error(measurement, f"job create failed: {err}")
         measurement.metadata = {
             JOB_NAME_KEY: created["metadata"]["name"],
@@ -162,20 +163,42 @@ class JobProvider(MetricProvider):
         return measurement
 
     def _job_ref(self, run: AnalysisRun, measurement: Measurement) -> tuple[str, str]:
+        """The Job a measurement refers to, always in the run's own namespace.
+
+        The measurement metadata lives in the run's status, which anyone who
+        may write the run can edit: a `job-namespace` naming another namespace
+        is refused, never followed.
+        """
         metadata = measurement.metadata or {}
         name = metadata.get(JOB_NAME_KEY)
         if not name:
             raise ValueError("job metadata reference missing")
-        return metadata.get(JOB_NAMESPACE_KEY) or run.metadata.namespace or "", name
+        namespace = run.metadata.namespace or ""
+        named = metadata.get(JOB_NAMESPACE_KEY)
+        if named and named != namespace:
+            raise ValueError(f"job {name} is not in the AnalysisRun's namespace {namespace}")
+        return namespace, name
+
+    def _owned(self, run: AnalysisRun, job: dict[str, Any]) -> bool:
+        owners = (job.get("metadata") or {}).get("ownerReferences") or []
+        return any(o.get("uid") == run.metadata.uid and o.get("controller") for o in owners)
+
+    async def _owned_job(self, run: AnalysisRun, measurement: Measurement) -> dict[str, Any]:
+        """Read the measurement's Job, refusing one this run does not own (a name edited into status)."""
+        namespace, name = self._job_ref(run, measurement)
+        job = await self.kube.get(JOBS, namespace, name)
+        if not self._owned(run, job):
+            raise ValueError(f"job {name} is not owned by this AnalysisRun")
+        return job
 
     async def resume(self, run: AnalysisRun, metric: Metric, measurement: Measurement) -> Measurement:
         measurement = measurement.model_copy()
         now = self.clock()
         try:
-            namespace, name = self._job_ref(run, measurement)
-            job = await self.kube.get(JOBS, namespace, name)
+            job = await self._owned_job(run, measurement)
         except (ValueError, KubeError) as err:
             return self.error(measurement, str(err))
+        namespace = job["metadata"]["namespace"]
         for condition in (job.get("status") or {}).get("conditions") or []:
             if condition.get("status") not in (None, "True"):
                 continue
@@ -211,17 +234,20 @@ class JobProvider(MetricProvider):
         measurement.resume_at = format_time(now + timedelta(seconds=delay))
         return measurement
 
-    async def _delete(self, namespace: str, name: str) -> None:
+    async def _delete(self, job: dict[str, Any]) -> None:
+        meta = job["metadata"]
         try:
-            await self.kube.delete(JOBS, namespace, name, propagation="Foreground")
+            # The uid precondition: never a Job that replaced ours under the same name.
+            await self.kube.delete(JOBS, meta["namespace"], meta["name"], propagation="Foreground", uid=meta.get("uid"))
         except NotFoundError:
             return
 
     async def terminate(self, run: AnalysisRun, metric: Metric, measurement: Measurement) -> Measurement:
         measurement = measurement.model_copy()
         try:
-            namespace, name = self._job_ref(run, measurement)
-            await self._delete(namespace, name)
+            await self._delete(await self._owned_job(run, measurement))
+        except NotFoundError:
+            pass  # already gone
         except (ValueError, KubeError) as err:
             return self.error(measurement, str(err))
         measurement.phase = ANALYSIS_INCONCLUSIVE
@@ -235,8 +261,9 @@ class JobProvider(MetricProvider):
         jobs = [
             job
             for job in listed.get("items") or []
-            if (job.get("metadata", {}).get("annotations") or {}).get(METRIC_NAME_ANNOTATION) in (None, metric.name)
+            if self._owned(run, job)
+            and (job.get("metadata", {}).get("annotations") or {}).get(METRIC_NAME_ANNOTATION) in (None, metric.name)
         ]
         jobs.sort(key=lambda job: job.get("metadata", {}).get("creationTimestamp") or "")
         for job in jobs[: max(len(jobs) - limit, 0)]:
-            await self._delete(job["metadata"]["namespace"], job["metadata"]["name"])
+            await self._delete(job)

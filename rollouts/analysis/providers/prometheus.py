@@ -1,39 +1,51 @@
-"""Prometheus provider: an instant PromQL query through prometheus-api-client.
+"""Prometheus provider: an instant or range PromQL query over the HTTP API.
 
-prometheus-api-client is synchronous (requests), so each query runs in a
-worker thread with its own timeout and never blocks the event loop. The JSON
-result is turned into what conditions see, as Argo does: a scalar is a number
-(`result >= 0.95`), a vector or a matrix (a `rangeQuery`, whose start and
-end are time expressions such as `now() - duration("5m")`) a list of numbers (`result[0]`,
-`all(result, {# < 1})`), an empty vector `[]` (`len(result) == 0`). The
-client's own retries are off: the run retries an Error measurement after 10s
-and counts it against consecutiveErrorLimit, which is the behaviour users
+The query goes to `/api/v1/query` (or `/api/v1/query_range`) through one
+bounded, asynchronous exchange (providers/http.py): the metric's `timeout`
+is a deadline for the whole call and the answer is capped, so a slow or
+hostile server costs one measurement slot for at most that long and no
+thread outlives it. (prometheus-api-client, used before, is synchronous:
+its time-out applied per socket read and its worker thread kept running
+after a time-out.) The JSON result is turned into what conditions see, as
+Argo does: a scalar is a number (`result >= 0.95`), a vector or a matrix (a
+`rangeQuery`, whose start and end are time expressions such as
+`now() - duration("5m")`) a list of numbers (`result[0]`,
+`all(result, {# < 1})`), an empty vector `[]` (`len(result) == 0`). There
+are no retries here: the run retries an Error measurement after 10s and
+counts it against consecutiveErrorLimit, which is the behaviour users
 configure.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
-from prometheus_api_client.exceptions import PrometheusApiClientException
-from prometheus_api_client.prometheus_connect import PrometheusConnect
-from requests import RequestException
-from requests.exceptions import JSONDecodeError
-from urllib3.util.retry import Retry
+import httpx
+import orjson
 
 from rollouts.analysis.expr import ExprError, evaluate_time
 from rollouts.analysis.providers.base import Clock, MetricProvider, ProviderError, go_float, utc_now
+from rollouts.analysis.providers.http import BodyTooLargeError, exchange
 from rollouts.api.analysis import AnalysisRun, Measurement, Metric, PrometheusMetric
 from rollouts.api.common import InvalidValueError, parse_duration
 
 DEFAULT_TIMEOUT_SECONDS = 30
+# How much of an error answer is quoted in the measurement message.
+ERROR_BODY_CHARS = 512
 Window = tuple[datetime, datetime, str] | None
 
 
 class UnsupportedResultError(ValueError):
     """A Prometheus answer we cannot turn into a condition input."""
+
+
+class QueryError(Exception):
+    """Prometheus answered with an HTTP error status."""
+
+
+class InvalidAnswerError(ValueError):
+    """Prometheus answered 200 with something that is not its JSON envelope."""
 
 
 def _sample(value: Any) -> float:
@@ -109,28 +121,32 @@ class PrometheusProvider(MetricProvider):
             raise ProviderError("failed to parse rangeQuery.step as duration: must be positive")
         return bounds[0], bounds[1], go_float(step)
 
-    def _query(self, spec: PrometheusMetric, address: str, timeout: int, window: Window) -> Any:
+    async def _query(self, spec: PrometheusMetric, address: str, timeout: int, window: Window) -> Any:
+        """`data.result` of the query's answer."""
         headers = {h.key: h.value for h in spec.headers or []}
         basic = spec.authentication.basic_auth if spec.authentication else None
         auth = (basic.username or "", basic.password or "") if basic else None
-        options: dict[str, Any] = {"headers": headers or None, "auth": auth}
-        client = PrometheusConnect(
-            url=address,
-            disable_ssl=bool(spec.insecure),
-            retry=Retry(total=0, connect=0, read=0, redirect=0, status=0),
-            timeout=timeout,
-            **options,
+        params = {"query": spec.query or "", "timeout": f"{timeout}s"}
+        path = "/api/v1/query"
+        if window is not None:
+            start, end, step = window
+            path = "/api/v1/query_range"
+            params |= {"start": str(round(start.timestamp())), "end": str(round(end.timestamp())), "step": step}
+        answer = await exchange(
+            "GET",
+            address + path,
+            seconds=timeout,
+            verify=not spec.insecure,
+            headers=headers or None,
+            params=params,
+            auth=auth,
         )
-        params = {"timeout": f"{timeout}s"}
+        if answer.status != 200:
+            raise QueryError(f"HTTP Status Code {answer.status} ({answer.body[:ERROR_BODY_CHARS]!r})")
         try:
-            if window is not None:
-                start, end, step = window
-                return client.custom_query_range(
-                    spec.query or "", start_time=start, end_time=end, step=step, params=params
-                )
-            return client.custom_query(spec.query or "", params=params)
-        finally:
-            client._session.close()
+            return orjson.loads(answer.body)["data"]["result"]
+        except (orjson.JSONDecodeError, KeyError, TypeError) as err:
+            raise InvalidAnswerError(str(err) or type(err).__name__) from err
 
     async def run(self, run: AnalysisRun, metric: Metric) -> Measurement:
         measurement = self.started()
@@ -140,15 +156,17 @@ class PrometheusProvider(MetricProvider):
         except ProviderError as err:
             return self.error(measurement, str(err))
         try:
-            data = await asyncio.wait_for(asyncio.to_thread(self._query, spec, address, timeout, window), timeout + 1)
+            data = await self._query(spec, address, timeout, window)
         except TimeoutError:
             return self.error(measurement, f"prometheus query timed out after {timeout}s")
-        except PrometheusApiClientException as err:
+        except QueryError as err:
             return self.error(measurement, f"prometheus query failed: {err}")
-        except (JSONDecodeError, KeyError) as err:
+        except InvalidAnswerError as err:
             return self.error(measurement, f"prometheus returned invalid JSON: {err}")
-        except RequestException as err:
-            return self.error(measurement, f"prometheus unreachable at {address}: {err}")
+        except BodyTooLargeError as err:
+            return self.error(measurement, f"prometheus answer refused: {err}")
+        except (httpx.HTTPError, ValueError) as err:
+            return self.error(measurement, f"prometheus unreachable at {address}: {err or type(err).__name__}")
         try:
             result, value = convert_result(data)
         except (UnsupportedResultError, TypeError, ValueError, IndexError) as err:

@@ -7,7 +7,8 @@ the metric), `body` or `jsonBody`, `timeoutSeconds` (10 by default),
 `{$.data.ok}`; we accept that and plain `$.data.ok`, evaluated with
 jsonpath-ng (its extended parser, so filters work too), and use the first
 match, as Argo does. A non-2xx status is an Error measurement; a body that is
-not JSON is evaluated as a string (`result == 'OK'`).
+not JSON is evaluated as a string (`result == 'OK'`). `timeoutSeconds` is one
+deadline for the whole call and the body is capped (providers/http.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import httpx
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
 
 from rollouts.analysis.providers.base import Clock, MetricProvider, utc_now
+from rollouts.analysis.providers.http import BodyTooLargeError, exchange
 from rollouts.api.analysis import AnalysisRun, Measurement, Metric
 
 DEFAULT_TIMEOUT_SECONDS = 10
@@ -87,15 +89,18 @@ class WebProvider(MetricProvider):
         timeout = spec.timeout_seconds if spec.timeout_seconds and spec.timeout_seconds > 0 else None
         seconds = timeout or DEFAULT_TIMEOUT_SECONDS
         try:
-            async with httpx.AsyncClient(verify=not spec.insecure, timeout=seconds, follow_redirects=True) as client:
-                response = await client.request(method, spec.url, headers=headers, content=content)
-        except httpx.TimeoutException:
+            answer = await exchange(
+                method, spec.url, seconds=seconds, verify=not spec.insecure, headers=headers, content=content
+            )
+        except TimeoutError:
             return self.error(measurement, f"{method} {spec.url}: timed out after {seconds}s")
+        except BodyTooLargeError as err:
+            return self.error(measurement, f"{method} {spec.url}: {err}")
         except (httpx.HTTPError, ValueError) as err:
             return self.error(measurement, f"{method} {spec.url}: {err or type(err).__name__}")
-        if not 200 <= response.status_code < 300:
-            return self.error(measurement, f"received non 2xx response code: {response.status_code}")
-        body = response.text
+        if not 200 <= answer.status < 300:
+            return self.error(measurement, f"received non 2xx response code: {answer.status}")
+        body = answer.text
         try:
             data = json.loads(body)
         except ValueError:

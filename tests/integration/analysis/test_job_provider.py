@@ -3,16 +3,20 @@ terminated and garbage-collected, and are owned by their AnalysisRun."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from rollouts.analysis.providers.job import JOB_NAME_KEY, RUN_UID_LABEL, JobProvider
+from rollouts.analysis.measure import reconcile_measurements
+from rollouts.analysis.providers.job import JOB_NAME_KEY, JOB_NAMESPACE_KEY, RUN_UID_LABEL, JobProvider, build_job
 from rollouts.api.analysis import AnalysisRun, Measurement, Metric
 from rollouts.api.kinds import ANALYSIS_RUNS
 from rollouts.kube.client import KubeClient
 from rollouts.kube.errors import NotFoundError
-from rollouts.kube.resources import JOBS
+from rollouts.kube.resources import JOBS, NAMESPACES
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -121,3 +125,59 @@ async def test_terminate_and_garbage_collect_delete_jobs(kube_client: KubeClient
         return bool(job["metadata"].get("deletionTimestamp"))
 
     assert await eventually(gone, what="terminated job deleted")
+
+
+@pytest.fixture
+async def other_namespace(kube_client: KubeClient) -> AsyncIterator[str]:
+    """Another tenant's namespace."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    await kube_client.create(NAMESPACES, None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    try:
+        yield name
+    finally:
+        await kube_client.delete(NAMESPACES, None, name)
+
+
+async def test_job_reference_in_status_never_reaches_another_namespace(
+    kube_client: KubeClient, namespace: str, other_namespace: str, crds: None
+) -> None:
+    # Another tenant's Job, and one in the run's namespace the run does not own.
+    victim = build_job(await create_run(kube_client, other_namespace, job_metric("theirs")), job_metric("theirs"))
+    await kube_client.create(JOBS, other_namespace, victim)
+    stranger = {**victim, "metadata": {"name": "stranger", "namespace": namespace}}
+    await kube_client.create(JOBS, namespace, stranger)
+
+    metric = job_metric("mine")
+    run = await create_run(kube_client, namespace, metric)
+    provider = JobProvider(kube_client)
+    into_other = Measurement(
+        phase="Running",
+        metadata={JOB_NAME_KEY: victim["metadata"]["name"], JOB_NAMESPACE_KEY: other_namespace},
+    )
+    not_ours = Measurement(phase="Running", metadata={JOB_NAME_KEY: "stranger"})
+    for measurement, why in ((into_other, "namespace"), (not_ours, "not owned")):
+        stopped = await provider.terminate(run, metric, measurement)
+        assert stopped.phase == "Error" and why in (stopped.message or ""), stopped.message
+        resumed = await provider.resume(run, metric, measurement)
+        assert resumed.phase == "Error" and why in (resumed.message or ""), resumed.message
+
+    # The whole terminate path of a run whose status was edited to point elsewhere.
+    run.spec.terminate = True
+    run.status = AnalysisRun.model_validate(
+        {
+            "status": {
+                "phase": "Running",
+                "metricResults": [{"name": "mine", "phase": "Running", "measurements": [into_other.to_dict()]}],
+            }
+        }
+    ).status
+    reconciled = await reconcile_measurements(
+        run, now=datetime.now(UTC), provider_for=lambda m: provider, kube=kube_client
+    )
+    assert reconciled.step.status.metric_results[0].measurements[-1].phase == "Error"  # type: ignore[index]
+
+    await provider.garbage_collect(run, metric, 0)
+    theirs = await kube_client.get(JOBS, other_namespace, victim["metadata"]["name"])
+    assert not theirs["metadata"].get("deletionTimestamp")
+    mine_but_not_owned = await kube_client.get(JOBS, namespace, "stranger")
+    assert not mine_but_not_owned["metadata"].get("deletionTimestamp")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from rollouts.analysis.providers.http import MAX_BODY_BYTES
 from rollouts.analysis.providers.prometheus import PrometheusProvider, convert_result
 from rollouts.analysis.providers.web import WebProvider, extract
-from rollouts.api.analysis import AnalysisRun, Metric
+from rollouts.api.analysis import AnalysisRun, Measurement, Metric
 from tests.unit.analysis.conftest import LocalServer, Reply, free_port
 
 RUN = AnalysisRun.model_validate({"metadata": {"name": "run", "namespace": "ns"}})
@@ -252,3 +256,110 @@ async def test_prometheus_timeout_is_error(server: LocalServer) -> None:
     measurement = await PrometheusProvider().run(RUN, prom_metric(server.url(""), timeout=1))
     assert measurement.phase == "Error"
     assert measurement.message
+
+
+# --------------------------------------------------------------------------- hostile servers
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@asynccontextmanager
+async def raw_server(handler: Handler) -> AsyncIterator[str]:
+    """A loopback HTTP server written byte by byte, for answers http.server cannot give."""
+    stop = asyncio.Event()
+
+    async def guarded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            serving = asyncio.ensure_future(handler(reader, writer))
+            stopped = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            serving.cancel()
+            stopped.cancel()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(guarded, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop.set()
+        server.close()
+        await server.wait_closed()
+
+
+async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Headers at once, then a byte every 0.2s forever: each read is quick, the answer never ends."""
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+    while True:
+        writer.write(b"1\r\n \r\n")
+        await writer.drain()
+        await asyncio.sleep(0.2)
+
+
+async def redirect_loop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Each hop answers quickly and redirects to itself."""
+    await asyncio.sleep(0.2)
+    writer.write(b"HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+
+
+def huge(declared: bool) -> Handler:
+    async def send(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        size = 2 * MAX_BODY_BYTES
+        length = f"Content-Length: {size}\r\n" if declared else "Connection: close\r\n"
+        writer.write(f"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n{length}\r\n".encode())
+        for _ in range(size // 65536):
+            writer.write(b"x" * 65536)
+            await writer.drain()
+
+    return send
+
+
+async def bounded(measure: Awaitable[Measurement]) -> Measurement:
+    # Only a guard against a hang in a broken build; the assertions are on the outcome.
+    return await asyncio.wait_for(measure, 60)
+
+
+@pytest.mark.parametrize("handler", [drip, redirect_loop], ids=["drip", "redirect-loop"])
+async def test_web_timeout_is_one_deadline_for_the_whole_exchange(handler: Handler) -> None:
+    async with raw_server(handler) as url:
+        measurement = await bounded(WebProvider().run(RUN, web_metric(url + "/", timeoutSeconds=1)))
+    assert measurement.phase == "Error"
+    assert "timed out after 1s" in (measurement.message or "")
+
+
+@pytest.mark.parametrize("handler", [drip, redirect_loop], ids=["drip", "redirect-loop"])
+async def test_prometheus_timeout_is_one_deadline_for_the_whole_exchange(handler: Handler) -> None:
+    async with raw_server(handler) as url:
+        measurement = await bounded(PrometheusProvider().run(RUN, prom_metric(url, timeout=1)))
+    assert measurement.phase == "Error"
+    assert measurement.message == "prometheus query timed out after 1s"
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "until-close"])
+async def test_web_body_is_capped(declared: bool) -> None:
+    async with raw_server(huge(declared)) as url:
+        measurement = await bounded(WebProvider().run(RUN, web_metric(url + "/")))
+    assert measurement.phase == "Error"
+    assert f"response body exceeds {MAX_BODY_BYTES} bytes" in (measurement.message or "")
+    assert measurement.value is None
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "until-close"])
+async def test_prometheus_body_is_capped(declared: bool) -> None:
+    async with raw_server(huge(declared)) as url:
+        measurement = await bounded(PrometheusProvider().run(RUN, prom_metric(url)))
+    assert measurement.phase == "Error"
+    assert f"response body exceeds {MAX_BODY_BYTES} bytes" in (measurement.message or "")
+
+
+async def test_prometheus_error_answer_is_quoted_briefly(server: LocalServer) -> None:
+    server.routes["/api/v1/query"] = Reply(status=500, body="e" * 100_000)
+    measurement = await PrometheusProvider().run(RUN, prom_metric(server.url("")))
+    assert measurement.phase == "Error"
+    assert measurement.message is not None and "500" in measurement.message
+    assert len(measurement.message) < 1000
