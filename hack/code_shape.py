@@ -98,6 +98,8 @@ def scan(root: Path) -> dict[str, Module]:
             if target != PACKAGE and not target.startswith(PACKAGE + "."):
                 continue
             module.imports.add(target)
+            # `from rollouts.x import y` where y is a submodule imports rollouts.x.y too (kept if it exists).
+            module.imports.update(f"{target}.{alias.name}" for alias in node.names)
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
                 target = _resolve(name, node, is_package)
@@ -110,7 +112,6 @@ def scan(root: Path) -> dict[str, Module]:
         trees[name] = tree
     for name, tree in trees.items():
         modules[name].private_imports += _private_attribute_uses(tree, name, modules)
-    # `from rollouts.x import y` where y is a submodule imports rollouts.x.y too.
     for module in modules.values():
         module.imports = {imp for imp in module.imports if imp in modules and imp != module.name}
     return modules
