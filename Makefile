@@ -1,6 +1,7 @@
 # The two commands a newcomer needs (see README):
 #   make demo   - set up everything, then run the demo on a local cluster
 #   make test   - set up everything, then run the whole test suite
+#   make unit   - the pure unit tests alone, in seconds (no cluster to build)
 # Every target creates what it needs itself: the virtual environment, the
 # Python install, the control-plane binaries (built once from Go modules into
 # ~/.cache/rollouts/bin) and the system packages the tests use.
@@ -11,7 +12,7 @@ BIN    := $(VENV)/bin
 DEV_DIR ?= .devcluster
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv binaries system-deps lint typecheck dev-cluster-up dev-cluster-down clean
+.PHONY: demo test unit venv binaries system-deps lint typecheck dev-cluster-up dev-cluster-down clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -28,6 +29,10 @@ system-deps:
 
 test: venv binaries system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The pure tests only (tests/unit): no control plane, no system packages; two workers.
+unit: venv
+	$(BIN)/pytest tests/unit -q -n 2 $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check rollouts tests hack bench
