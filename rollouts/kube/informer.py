@@ -6,6 +6,8 @@ then watches from the list's resourceVersion with bookmarks, so a reconnect
 resumes where it left off; a 410 Gone relists (and reports deletions that were
 missed in between); other failures reconnect with capped exponential backoff.
 Objects stay raw dicts parsed by orjson: no model classes on the watch path.
+They enter the cache frozen (`rollouts.kube.readonly`): every reader shares
+them, so a write into one raises instead of corrupting the cache.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from rollouts.api.resource import Resource
 from rollouts.kube.client import KubeClient
 from rollouts.kube.errors import GoneError, KubeError
+from rollouts.kube.readonly import freeze
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +109,7 @@ class Informer:
                 self._indexes[name][value].add(key)
 
     def get(self, namespace: str | None, name: str) -> Object | None:
-        """The cached object, or None. Treat it as read-only: it is shared."""
+        """The cached object, or None. It is shared and read-only (`rollouts.kube.readonly.thaw` copies it)."""
         return self._store.get(f"{namespace}/{name}" if namespace else name)
 
     def get_by_key(self, key: str) -> Object | None:
@@ -159,6 +162,7 @@ class Informer:
                 log.exception("informer handler failed for %s %s", self.resource.plural, object_key(obj))
 
     def _upsert(self, obj: Object) -> None:
+        obj = freeze(obj)
         key = object_key(obj)
         old = self._store.get(key)
         if old is not None:
@@ -179,6 +183,8 @@ class Informer:
 
         The watch delivers the same object moments later; an older copy never
         replaces a newer one because resourceVersions only grow per object.
+        The cache keeps a frozen copy that shares `obj`'s nested containers,
+        which become read-only too; `obj` itself stays writable.
         """
         key = object_key(obj)
         current = self._store.get(key)

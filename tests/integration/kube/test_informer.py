@@ -11,10 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
+from rollouts.api.kinds import ROLLOUTS
 from rollouts.kube.client import KubeClient
 from rollouts.kube.informer import Informer, index_by_label
 from rollouts.kube.resources import CONFIGMAPS, EVENTS
 from tests.conftest import ClusterHandle
+from tests.kubetest import rollout_manifest
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -219,3 +221,33 @@ async def test_a_failing_handler_does_not_stop_the_informer_or_other_handlers(
             lambda: _value(recorder.names("ADDED")), lambda names: {"one", "two"} <= set(names), what="both"
         )
         assert not task.done()
+
+
+async def test_a_status_write_does_not_hide_the_servers_event_for_its_version(
+    kube_client: KubeClient, namespace: str, crds: None
+) -> None:
+    """The old bug: a writer stored its new resourceVersion in the cached object, so the watch event dropped."""
+    await kube_client.create(ROLLOUTS, namespace, rollout_manifest("web"))
+    informer = Informer(kube_client, ROLLOUTS, namespace=namespace, watch_timeout_seconds=30)
+    modified: list[tuple[str, Any]] = []
+    informer.add_handler(
+        lambda event, obj, old: (
+            modified.append((obj["metadata"]["resourceVersion"], obj.get("status"))) if event == "MODIFIED" else None
+        )
+    )
+    async with running(informer):
+        cached = await eventually(lambda: _value(informer.get(namespace, "web")), what="the rollout cached")
+        updated = await kube_client.replace(
+            ROLLOUTS, namespace, "web", {**cached, "status": {"phase": "Progressing"}}, subresource="status"
+        )
+        version = updated["metadata"]["resourceVersion"]
+        with pytest.raises(TypeError):
+            cached["metadata"]["resourceVersion"] = version  # the cache is shared: writing into it is refused
+        await eventually(
+            lambda: _value(modified),
+            lambda seen: (version, {"phase": "Progressing"}) in seen,
+            what="the server's watch event for the written version",
+        )
+        now = informer.get(namespace, "web")
+        assert now is not None and now["metadata"]["resourceVersion"] == version
+        assert now["status"] == {"phase": "Progressing"}
