@@ -33,7 +33,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from rollouts import __version__
+from rollouts.api.resource import Resource
 from rollouts.kube.accounting import RequestInfo
+from rollouts.kube.decode import Skipped
 from rollouts.kube.workqueue import WorkQueue
 
 REGISTRY = CollectorRegistry()
@@ -62,6 +64,12 @@ ANALYSIS_RUN_RECONCILE = Histogram(
 )
 ANALYSIS_RUN_RECONCILE_ERROR = Counter(
     "analysis_run_reconcile_error", "Error occurring during the analysis run", _NAMESPACE_NAME, registry=REGISTRY
+)
+UNDECODABLE_OBJECTS = Counter(
+    "controller_undecodable_objects_total",
+    "Objects left out of a list or watch because they could not be decoded (ours; Argo has none).",
+    ["kind", "namespace"],
+    registry=REGISTRY,
 )
 K8S_REQUESTS = Counter(
     "controller_clientset_k8s_request_total",
@@ -134,6 +142,11 @@ def count_request(info: RequestInfo) -> None:
     kind = info.resource.plural
     name = "N/A" if info.verb in ("List", "Watch") or kind in ("events", "replicasets") else info.name
     K8S_REQUESTS.labels(kind, info.namespace, name, info.verb, str(info.status_code)).inc()
+
+
+def count_skipped(resource: Resource, skipped: Skipped) -> None:
+    """A KubeClient `on_skip` observer feeding controller_undecodable_objects_total."""
+    UNDECODABLE_OBJECTS.labels(resource.plural, skipped.namespace).inc()
 
 
 # ------------------------------------------------------------------ rollouts

@@ -127,7 +127,7 @@ async def _run(args: argparse.Namespace) -> int:
         api_client = await load_api_client(args.kubeconfig, args.context)
     except Exception as error:
         raise CommandError(f"cannot load Kubernetes configuration: {error}") from None
-    client = KubeClient(api_client, on_request=metrics.count_request)
+    client = KubeClient(api_client, on_request=metrics.count_request, on_skip=metrics.count_skipped)
     try:
         names = selected_controllers(args.controllers, disable_gitsync=args.disable_gitsync)
         try:

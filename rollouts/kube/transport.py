@@ -21,6 +21,7 @@ from kubernetes_asyncio.client.api_client import ApiClient
 
 from rollouts.api.resource import Resource
 from rollouts.kube.accounting import RequestAccounting, RequestInfo
+from rollouts.kube.decode import decode_async, decode_event_async
 from rollouts.kube.errors import KubeError, UnreachableError, error_for_status
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -89,8 +90,29 @@ class Transport:
         """Send one request and parse the JSON answer; non-2xx raises a KubeError subclass.
 
         `counted_as` = (verb, resource, namespace, name) reports the request to
-        the request observer with its status code.
+        the request observer with its status code. A large answer is parsed in
+        a thread (`rollouts.kube.decode`).
         """
+        status, data = await self.request_bytes(
+            method, path, query=query, body=body, content_type=content_type, counted_as=counted_as
+        )
+        try:
+            parsed: dict[str, Any] = await decode_async(data) if data else {}
+        except orjson.JSONDecodeError as error:
+            raise KubeError(f"{method} {path}: the answer is not JSON: {error}", status=status) from error
+        return parsed
+
+    async def request_bytes(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        counted_as: tuple[str, Resource, str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        """Like `request`, the status and the unparsed body of a 2xx answer."""
         status = 0
         try:
             response = await self.send(method, path, query=query, body=body, content_type=content_type)
@@ -106,18 +128,16 @@ class Transport:
             if counted_as is not None:
                 verb, resource, namespace, name = counted_as
                 self.accounting.record(RequestInfo(verb, resource, namespace, name, status))
-        try:
-            parsed: dict[str, Any] = orjson.loads(data) if data else {}
-        except orjson.JSONDecodeError as error:
-            raise KubeError(f"{method} {path}: the answer is not JSON: {error}", status=status) from error
-        return parsed
+        return status, data
 
 
 async def json_lines(response: aiohttp.ClientResponse, *, what: str) -> AsyncGenerator[dict[str, Any], None]:
     """The newline-delimited JSON documents of a streamed answer (a watch), until the server ends it.
 
     The stream is split on newlines by hand: aiohttp's line reader refuses
-    lines over 128 KiB, and one large object must not wedge a watch.
+    lines over 128 KiB, and one large object must not wedge a watch. A line
+    that cannot be decoded yields an UNDECODABLE event (`rollouts.kube.decode`)
+    instead of ending the stream, so the watch moves past it.
     """
     buffer = bytearray()
     try:
@@ -129,11 +149,11 @@ async def json_lines(response: aiohttp.ClientResponse, *, what: str) -> AsyncGen
             while end != -1:
                 line = bytes(buffer[start:end])
                 if line.strip():
-                    yield orjson.loads(line)
+                    yield await decode_event_async(line)
                 start = end + 1
                 end = buffer.find(b"\n", start)
             del buffer[:start]
     except (aiohttp.ClientError, TimeoutError) as error:
         raise UnreachableError(f"{what}: {error or type(error).__name__}") from error
     if buffer.strip():
-        yield orjson.loads(bytes(buffer))
+        yield await decode_event_async(bytes(buffer))

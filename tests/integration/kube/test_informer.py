@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ import pytest
 
 from rollouts.api.kinds import ROLLOUTS
 from rollouts.kube.client import KubeClient
+from rollouts.kube.decode import Skipped
+from rollouts.kube.errors import KubeError
 from rollouts.kube.informer import Informer, index_by_label
 from rollouts.kube.resources import CONFIGMAPS, EVENTS
 from tests.conftest import ClusterHandle
@@ -251,3 +254,54 @@ async def test_a_status_write_does_not_hide_the_servers_event_for_its_version(
         now = informer.get(namespace, "web")
         assert now is not None and now["metadata"]["resourceVersion"] == version
         assert now["status"] == {"phase": "Progressing"}
+
+
+def nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": True}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+async def test_an_object_too_deep_to_decode_never_blocks_its_kind(
+    kube_client: KubeClient, namespace: str, crds: None
+) -> None:
+    """The API server accepts a free-form field nested deeper than orjson's 1024 levels; that object is skipped."""
+    too_deep = nested(1100)
+    poisoned = rollout_manifest("deep", canary={"trafficRouting": {"plugins": {"example/plugin": too_deep}}})
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(10_000)  # the client's own request encoding (json.dumps) recurses once per level
+    try:
+        with pytest.raises(KubeError, match="not JSON"):  # the server stores it; only its answer is refused
+            await kube_client.create(ROLLOUTS, namespace, poisoned)
+    finally:
+        sys.setrecursionlimit(limit)
+    await kube_client.create(ROLLOUTS, namespace, rollout_manifest("good"))
+    informer = Informer(kube_client, ROLLOUTS, namespace=namespace, watch_timeout_seconds=30)
+    async with running(informer):
+        assert informer.get(namespace, "good") is not None, "the list completed without the deep one"
+        assert informer.get(namespace, "deep") is None
+        assert informer.skipped == 1
+        assert kube_client.transport.accounting.skipped["rollouts"] >= 1
+        # The watch moves past a new undecodable event (a change of the deep one) and serves what follows.
+        with pytest.raises(KubeError, match="not JSON"):
+            await kube_client.patch(ROLLOUTS, namespace, "deep", {"metadata": {"labels": {"touched": "yes"}}})
+        await eventually(lambda: _value(informer.skipped), lambda n: n >= 2, what="the watch event skipped")
+        await kube_client.create(ROLLOUTS, namespace, rollout_manifest("later"))
+        await eventually(lambda: _value(informer.get(namespace, "later")), what="a later object served")
+        assert informer.get(namespace, "deep") is None
+        found: list[Skipped] = []
+        listed = await kube_client.list(ROLLOUTS, namespace, on_skip=found.append)
+        assert sorted(r["metadata"]["name"] for r in listed["items"]) == ["good", "later"]
+        assert [(s.name, s.namespace) for s in found] == [("deep", namespace)]
+        deep_uid = found[0].uid
+
+        async def warnings() -> list[str]:
+            listed = await kube_client.list(EVENTS, namespace)
+            return [
+                e["reason"]
+                for e in listed["items"]
+                if e["involvedObject"].get("uid") == deep_uid and e.get("type") == "Warning"
+            ]
+
+        await eventually(warnings, lambda reasons: "UndecodableObject" in reasons, what="a Warning event on it")
