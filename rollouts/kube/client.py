@@ -15,7 +15,7 @@ import asyncio
 import copy
 import os
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any
 
@@ -117,6 +117,15 @@ class KubeClient:
         """
         clone = copy.copy(self)
         clone.transport = self.transport.impersonating(user)
+        return clone
+
+    def fenced(self, fence: Callable[[], None]) -> KubeClient:
+        """A client whose every write first calls `fence` (e.g. `LeaderElector.check_leading`), which may refuse it.
+
+        Shares this client's connection pool and account; never close it on its own.
+        """
+        clone = copy.copy(self)
+        clone.transport = self.transport.fenced(fence)
         return clone
 
     async def request(

@@ -12,7 +12,7 @@ events. The REST verbs over resources are `rollouts.kube.client`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import aiohttp
@@ -37,16 +37,27 @@ class Transport:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         impersonate: str | None = None,
         accounting: RequestAccounting | None = None,
+        fence: Callable[[], None] | None = None,
     ) -> None:
         self.api_client = api_client
         self.timeout = timeout
         # Kubernetes user impersonation (Impersonate-User): requests are authorised as that user.
         self.impersonate = impersonate
         self.accounting = accounting if accounting is not None else RequestAccounting()
+        # Called before every write; raises (NotLeaderError) to refuse it, e.g. once the leader Lease may be lost.
+        self.fence = fence
 
     def impersonating(self, user: str) -> Transport:
-        """The same pool and account, requests authorised as `user`."""
-        return Transport(self.api_client, timeout=self.timeout, impersonate=user, accounting=self.accounting)
+        """The same pool, account and fence, requests authorised as `user`."""
+        return Transport(
+            self.api_client, timeout=self.timeout, impersonate=user, accounting=self.accounting, fence=self.fence
+        )
+
+    def fenced(self, fence: Callable[[], None]) -> Transport:
+        """The same pool, account and user; every write first calls `fence`, which may refuse it by raising."""
+        return Transport(
+            self.api_client, timeout=self.timeout, impersonate=self.impersonate, accounting=self.accounting, fence=fence
+        )
 
     async def send(
         self,
@@ -58,7 +69,9 @@ class Transport:
         content_type: str = "application/json",
         timeout: float | aiohttp.ClientTimeout | None = None,
     ) -> aiohttp.ClientResponse:
-        """The response, unread; no HTTP answer at all raises UnreachableError."""
+        """The response, unread; no HTTP answer at all raises UnreachableError; the fence may refuse a write."""
+        if self.fence is not None and method != "GET":
+            self.fence()
         headers = {"Accept": "application/json", "Content-Type": content_type}
         if self.impersonate:
             headers["Impersonate-User"] = self.impersonate
