@@ -20,6 +20,7 @@ kubernetes_asyncio already) so they share the controller's event loop.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import weakref
@@ -71,10 +72,11 @@ UNDECODABLE_OBJECTS = Counter(
     ["kind", "namespace"],
     registry=REGISTRY,
 )
+_K8S_REQUEST_LABELS = ["kind", "namespace", "name", "verb", "status_code"]
 K8S_REQUESTS = Counter(
     "controller_clientset_k8s_request_total",
     "Number of kubernetes requests executed during application reconciliation.",
-    ["kind", "namespace", "name", "verb", "status_code"],
+    _K8S_REQUEST_LABELS,
     registry=REGISTRY,
 )
 
@@ -231,10 +233,26 @@ def record_rollout(rollout: dict[str, Any]) -> None:
         _rollouts[(meta.get("namespace", ""), meta.get("name", ""))] = snapshot
 
 
+def _remove_series(metric: Counter | Histogram, labelnames: list[str], **match: str) -> None:
+    """Remove every series of `metric` whose labels include `match` (found through the public collect())."""
+    found = set()
+    for family in metric.collect():
+        for sample in family.samples:
+            if all(sample.labels.get(k) == v for k, v in match.items()):
+                found.add(tuple(sample.labels[label] for label in labelnames))
+    for values in found:
+        with contextlib.suppress(KeyError):
+            metric.remove(*values)
+
+
 def forget_rollout(namespace: str, name: str) -> None:
-    """The Rollout is gone: drop its info series."""
+    """The Rollout is gone: drop its info series and every series labelled with it."""
     with _lock:
         _rollouts.pop((namespace, name), None)
+    for metric in (ROLLOUT_RECONCILE, ROLLOUT_RECONCILE_ERROR):
+        _remove_series(metric, _NAMESPACE_NAME, namespace=namespace, name=name)
+    _remove_series(ROLLOUT_EVENTS, [*_NAMESPACE_NAME, "type", "reason"], namespace=namespace, name=name)
+    _remove_series(K8S_REQUESTS, _K8S_REQUEST_LABELS, kind="rollouts", namespace=namespace, name=name)
 
 
 # ------------------------------------------------------------- analysis runs
@@ -301,8 +319,12 @@ def record_analysis_run(run: dict[str, Any]) -> None:
 
 
 def forget_analysis_run(namespace: str, name: str) -> None:
+    """The AnalysisRun is gone: drop its info series and every series labelled with it."""
     with _lock:
         _analysis_runs.pop((namespace, name), None)
+    for metric in (ANALYSIS_RUN_RECONCILE, ANALYSIS_RUN_RECONCILE_ERROR):
+        _remove_series(metric, _NAMESPACE_NAME, namespace=namespace, name=name)
+    _remove_series(K8S_REQUESTS, _K8S_REQUEST_LABELS, kind="analysisruns", namespace=namespace, name=name)
 
 
 # ----------------------------------------------------------------- collector
