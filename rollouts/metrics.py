@@ -20,6 +20,7 @@ kubernetes_asyncio already) so they share the controller's event loop.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import weakref
@@ -33,7 +34,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from rollouts import __version__
+from rollouts.api.resource import Resource
 from rollouts.kube.accounting import RequestInfo
+from rollouts.kube.decode import Skipped
 from rollouts.kube.workqueue import WorkQueue
 
 REGISTRY = CollectorRegistry()
@@ -63,10 +66,17 @@ ANALYSIS_RUN_RECONCILE = Histogram(
 ANALYSIS_RUN_RECONCILE_ERROR = Counter(
     "analysis_run_reconcile_error", "Error occurring during the analysis run", _NAMESPACE_NAME, registry=REGISTRY
 )
+UNDECODABLE_OBJECTS = Counter(
+    "controller_undecodable_objects_total",
+    "Objects left out of a list or watch because they could not be decoded (ours; Argo has none).",
+    ["kind", "namespace"],
+    registry=REGISTRY,
+)
+_K8S_REQUEST_LABELS = ["kind", "namespace", "name", "verb", "status_code"]
 K8S_REQUESTS = Counter(
     "controller_clientset_k8s_request_total",
     "Number of kubernetes requests executed during application reconciliation.",
-    ["kind", "namespace", "name", "verb", "status_code"],
+    _K8S_REQUEST_LABELS,
     registry=REGISTRY,
 )
 
@@ -134,6 +144,11 @@ def count_request(info: RequestInfo) -> None:
     kind = info.resource.plural
     name = "N/A" if info.verb in ("List", "Watch") or kind in ("events", "replicasets") else info.name
     K8S_REQUESTS.labels(kind, info.namespace, name, info.verb, str(info.status_code)).inc()
+
+
+def count_skipped(resource: Resource, skipped: Skipped) -> None:
+    """A KubeClient `on_skip` observer feeding controller_undecodable_objects_total."""
+    UNDECODABLE_OBJECTS.labels(resource.plural, skipped.namespace).inc()
 
 
 # ------------------------------------------------------------------ rollouts
@@ -218,10 +233,26 @@ def record_rollout(rollout: dict[str, Any]) -> None:
         _rollouts[(meta.get("namespace", ""), meta.get("name", ""))] = snapshot
 
 
+def _remove_series(metric: Counter | Histogram, labelnames: list[str], **match: str) -> None:
+    """Remove every series of `metric` whose labels include `match` (found through the public collect())."""
+    found = set()
+    for family in metric.collect():
+        for sample in family.samples:
+            if all(sample.labels.get(k) == v for k, v in match.items()):
+                found.add(tuple(sample.labels[label] for label in labelnames))
+    for values in found:
+        with contextlib.suppress(KeyError):
+            metric.remove(*values)
+
+
 def forget_rollout(namespace: str, name: str) -> None:
-    """The Rollout is gone: drop its info series."""
+    """The Rollout is gone: drop its info series and every series labelled with it."""
     with _lock:
         _rollouts.pop((namespace, name), None)
+    for metric in (ROLLOUT_RECONCILE, ROLLOUT_RECONCILE_ERROR):
+        _remove_series(metric, _NAMESPACE_NAME, namespace=namespace, name=name)
+    _remove_series(ROLLOUT_EVENTS, [*_NAMESPACE_NAME, "type", "reason"], namespace=namespace, name=name)
+    _remove_series(K8S_REQUESTS, _K8S_REQUEST_LABELS, kind="rollouts", namespace=namespace, name=name)
 
 
 # ------------------------------------------------------------- analysis runs
@@ -288,8 +319,12 @@ def record_analysis_run(run: dict[str, Any]) -> None:
 
 
 def forget_analysis_run(namespace: str, name: str) -> None:
+    """The AnalysisRun is gone: drop its info series and every series labelled with it."""
     with _lock:
         _analysis_runs.pop((namespace, name), None)
+    for metric in (ANALYSIS_RUN_RECONCILE, ANALYSIS_RUN_RECONCILE_ERROR):
+        _remove_series(metric, _NAMESPACE_NAME, namespace=namespace, name=name)
+    _remove_series(K8S_REQUESTS, _K8S_REQUEST_LABELS, kind="analysisruns", namespace=namespace, name=name)
 
 
 # ----------------------------------------------------------------- collector

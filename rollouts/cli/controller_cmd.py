@@ -127,22 +127,8 @@ async def _run(args: argparse.Namespace) -> int:
         api_client = await load_api_client(args.kubeconfig, args.context)
     except Exception as error:
         raise CommandError(f"cannot load Kubernetes configuration: {error}") from None
-    client = KubeClient(api_client, on_request=metrics.count_request)
+    client = KubeClient(api_client, on_request=metrics.count_request, on_skip=metrics.count_skipped)
     try:
-        names = selected_controllers(args.controllers, disable_gitsync=args.disable_gitsync)
-        try:
-            controllers = build_controllers(
-                ControllerContext(
-                    client=client,
-                    namespace=args.namespace,
-                    instance_id=args.instance_id,
-                    prometheus_address=args.prometheus_address,
-                    gitsync_service_account=args.gitsync_default_service_account,
-                ),
-                names,
-            )
-        except UnknownControllerError as error:
-            raise CommandError(str(error)) from None
         elector = None
         if args.leader_elect:
             try:
@@ -160,6 +146,21 @@ async def _run(args: argparse.Namespace) -> int:
             except ValueError as error:
                 raise CommandError(f"leader election: {error}") from None
             log.info("leader election with lease %s/%s as %s", elector.namespace, elector.name, elector.identity)
+        names = selected_controllers(args.controllers, disable_gitsync=args.disable_gitsync)
+        try:
+            controllers = build_controllers(
+                ControllerContext(
+                    # With an election, every controller write is fenced: refused once the Lease may be lost.
+                    client=client.fenced(elector.check_leading) if elector is not None else client,
+                    namespace=args.namespace,
+                    instance_id=args.instance_id,
+                    prometheus_address=args.prometheus_address,
+                    gitsync_service_account=args.gitsync_default_service_account,
+                ),
+                names,
+            )
+        except UnknownControllerError as error:
+            raise CommandError(str(error)) from None
         manager = Manager(
             controllers,
             workers=args.workers,

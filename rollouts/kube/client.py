@@ -15,18 +15,20 @@ import asyncio
 import copy
 import os
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any
 
 import aiohttp
+import orjson
 from kubernetes_asyncio import client as k8s_client
 from kubernetes_asyncio import config as k8s_config
 from kubernetes_asyncio.client.api_client import ApiClient
 
 from rollouts.api.resource import Resource
-from rollouts.kube.accounting import RequestAccounting, RequestInfo, RequestObserver
-from rollouts.kube.errors import error_for_status
+from rollouts.kube.accounting import RequestAccounting, RequestInfo, RequestObserver, SkipObserver
+from rollouts.kube.decode import UNDECODABLE, SkipHandler, Skipped, decode_list_async
+from rollouts.kube.errors import KubeError, error_for_status
 from rollouts.kube.options import (
     conditional_patch,
     delete_options,
@@ -65,10 +67,12 @@ class KubeClient:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         on_request: RequestObserver | None = None,
         impersonate: str | None = None,
+        on_skip: SkipObserver | None = None,
     ) -> None:
+        """`on_request` sees every request; `on_skip` every object left out of an answer as undecodable."""
         self.field_manager = field_manager
         self.transport = Transport(
-            api_client, timeout=timeout, impersonate=impersonate, accounting=RequestAccounting(on_request)
+            api_client, timeout=timeout, impersonate=impersonate, accounting=RequestAccounting(on_request, on_skip)
         )
 
     @classmethod
@@ -113,6 +117,15 @@ class KubeClient:
         """
         clone = copy.copy(self)
         clone.transport = self.transport.impersonating(user)
+        return clone
+
+    def fenced(self, fence: Callable[[], None]) -> KubeClient:
+        """A client whose every write first calls `fence` (e.g. `LeaderElector.check_leading`), which may refuse it.
+
+        Shares this client's connection pool and account; never close it on its own.
+        """
+        clone = copy.copy(self)
+        clone.transport = self.transport.fenced(fence)
         return clone
 
     async def request(
@@ -160,8 +173,13 @@ class KubeClient:
         resource_version: str | None = None,
         limit: int | None = None,
         continue_token: str | None = None,
+        on_skip: SkipHandler | None = None,
     ) -> dict[str, Any]:
-        """One page of a list; see `list_all` for every page."""
+        """One page of a list; see `list_all` for every page.
+
+        An item that cannot be decoded is left out (counted, logged, and passed
+        to `on_skip`) instead of failing the page: it must not block its kind.
+        """
         query = list_query(
             label_selector=label_selector,
             field_selector=field_selector,
@@ -169,9 +187,22 @@ class KubeClient:
             limit=limit,
             continue_token=continue_token,
         )
-        return await self.request(
-            "GET", resource.path(namespace), query=query, counted_as=("List", resource, namespace or "", "")
+        path = resource.path(namespace)
+        status, data = await self.transport.request_bytes(
+            "GET", path, query=query, counted_as=("List", resource, namespace or "", "")
         )
+        try:
+            page, skipped = await decode_list_async(data)
+        except orjson.JSONDecodeError as error:
+            raise KubeError(f"GET {path}: the answer is not JSON: {error}", status=status) from error
+        for one in skipped:
+            self._skipped(resource, one, on_skip)
+        return page
+
+    def _skipped(self, resource: Resource, skipped: Skipped, on_skip: SkipHandler | None) -> None:
+        self.transport.accounting.record_skip(resource, skipped)
+        if on_skip is not None:
+            on_skip(skipped)
 
     async def list_all(
         self,
@@ -181,6 +212,7 @@ class KubeClient:
         label_selector: str | None = None,
         field_selector: str | None = None,
         page_size: int = 500,
+        on_skip: SkipHandler | None = None,
     ) -> tuple[Items, str]:
         """Every item (paged, so a big list never lands in one response) and the list's resourceVersion.
 
@@ -197,6 +229,7 @@ class KubeClient:
                 field_selector=field_selector,
                 limit=page_size,
                 continue_token=token,
+                on_skip=on_skip,
             )
             for item in page.get("items") or []:
                 item.setdefault("apiVersion", resource.api_version)
@@ -316,7 +349,12 @@ class KubeClient:
         field_selector: str | None = None,
         timeout_seconds: int = 300,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Watch events as dicts ({"type", "object"}), bookmarks included, until the server ends it."""
+        """Watch events as dicts ({"type", "object"}), bookmarks included, until the server ends it.
+
+        An event whose object cannot be decoded is counted, logged and
+        delivered as {"type": "UNDECODABLE", "skipped": Skipped} so the caller
+        can move past it (`rollouts.kube.decode`).
+        """
         query = watch_query(
             resource_version=resource_version,
             label_selector=label_selector,
@@ -336,4 +374,6 @@ class KubeClient:
                 raise error_for_status(response.status, await response.read(), f"WATCH {resource.plural}")
             async with aclosing(json_lines(response, what=f"watch {resource.plural}")) as events:
                 async for event in events:
+                    if event.get("type") == UNDECODABLE:
+                        self.transport.accounting.record_skip(resource, event["skipped"])
                     yield event

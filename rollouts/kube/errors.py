@@ -44,6 +44,10 @@ class UnreachableError(KubeError):
     """No HTTP answer at all: connection refused, DNS, TLS, timeout."""
 
 
+class NotLeaderError(KubeError):
+    """A write refused locally: this replica cannot prove it still holds the leader Lease."""
+
+
 _ERRORS: dict[int, type[KubeError]] = {
     403: ForbiddenError,
     404: NotFoundError,

@@ -6,6 +6,11 @@ then watches from the list's resourceVersion with bookmarks, so a reconnect
 resumes where it left off; a 410 Gone relists (and reports deletions that were
 missed in between); other failures reconnect with capped exponential backoff.
 Objects stay raw dicts parsed by orjson: no model classes on the watch path.
+They enter the cache frozen (`rollouts.kube.readonly`): every reader shares
+them, so a write into one raises instead of corrupting the cache. An object
+that cannot be decoded (`rollouts.kube.decode`) never blocks its kind: the list
+completes without it, the watch moves past its event, it is treated as absent
+(a stale cached copy is dropped) and reported with a Warning event on it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from typing import Any
 
 from rollouts.api.resource import Resource
 from rollouts.kube.client import KubeClient
+from rollouts.kube.decode import UNDECODABLE, Skipped
 from rollouts.kube.errors import GoneError, KubeError
+from rollouts.kube.events import EventRecorder
+from rollouts.kube.readonly import freeze
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +88,9 @@ class Informer:
         self.resource_version = ""
         self.relists = 0
         self.bookmarks = 0
+        self.skipped = 0
+        self._events = EventRecorder(client)
+        self._reports: set[asyncio.Task[None]] = set()
         self._store: dict[str, Object] = {}
         self._indexes: dict[str, dict[str, set[str]]] = {name: defaultdict(set) for name in self.indexers}
         self._handlers: list[Handler] = []
@@ -106,7 +117,7 @@ class Informer:
                 self._indexes[name][value].add(key)
 
     def get(self, namespace: str | None, name: str) -> Object | None:
-        """The cached object, or None. Treat it as read-only: it is shared."""
+        """The cached object, or None. It is shared and read-only (`rollouts.kube.readonly.thaw` copies it)."""
         return self._store.get(f"{namespace}/{name}" if namespace else name)
 
     def get_by_key(self, key: str) -> Object | None:
@@ -159,6 +170,7 @@ class Informer:
                 log.exception("informer handler failed for %s %s", self.resource.plural, object_key(obj))
 
     def _upsert(self, obj: Object) -> None:
+        obj = freeze(obj)
         key = object_key(obj)
         old = self._store.get(key)
         if old is not None:
@@ -179,6 +191,8 @@ class Informer:
 
         The watch delivers the same object moments later; an older copy never
         replaces a newer one because resourceVersions only grow per object.
+        The cache keeps a frozen copy that shares `obj`'s nested containers,
+        which become read-only too; `obj` itself stays writable.
         """
         key = object_key(obj)
         current = self._store.get(key)
@@ -186,11 +200,32 @@ class Informer:
             return
         self._upsert(obj)
 
+    def _skip(self, skipped: Skipped) -> None:
+        """Treat an undecodable object as absent, and say so on the object (the client logged and counted it)."""
+        self.skipped += 1
+        current = self._store.get(skipped.key) if skipped.key else None
+        if current is not None:
+            self._remove(current)  # a stale copy would be acted on and written back with a stale version
+        if not (skipped.name and skipped.uid):
+            return
+        involved = {
+            "apiVersion": self.resource.api_version,
+            "kind": self.resource.kind,
+            "metadata": {"name": skipped.name, "namespace": skipped.namespace, "uid": skipped.uid},
+        }
+        message = f"The controller cannot decode this {self.resource.kind} and ignores it: {skipped.error}"
+        task = asyncio.get_running_loop().create_task(
+            self._events.record(involved, reason="UndecodableObject", message=message, type="Warning")
+        )
+        self._reports.add(task)
+        task.add_done_callback(self._reports.discard)
+
     # ------------------------------------------------------------------- loop
 
     async def _list(self) -> None:
+        skipped: list[Skipped] = []
         items, resource_version = await self.client.list_all(
-            self.resource, self.namespace, label_selector=self.label_selector
+            self.resource, self.namespace, label_selector=self.label_selector, on_skip=skipped.append
         )
         seen = set()
         for item in items:
@@ -200,7 +235,9 @@ class Informer:
             if current is None or _rv_text(current) != _rv_text(item):
                 self._upsert(item)
         for key in [k for k in self._store if k not in seen]:
-            self._remove(self._store[key])  # deleted while we were not watching
+            self._remove(self._store[key])  # deleted while we were not watching (or now undecodable)
+        for one in skipped:
+            self._skip(one)
         self.resource_version = resource_version
         self.synced.set()
 
@@ -259,6 +296,12 @@ class Informer:
 
     def _apply(self, event: dict[str, Any]) -> None:
         event_type = event.get("type")
+        if event_type == UNDECODABLE:
+            skipped: Skipped = event["skipped"]
+            if skipped.resource_version:
+                self.resource_version = skipped.resource_version  # move past it for good
+            self._skip(skipped)
+            return
         obj = event.get("object") or {}
         if event_type == "ERROR":
             if obj.get("code") == 410:

@@ -10,6 +10,14 @@ reconciles. As in client-go's leaderelection:
   assumes it still leads while it cannot prove it);
 - every write carries the Lease's resourceVersion, so two candidates can never
   both win the same round (the loser gets a 409);
+- writes are fenced: a renewal that *started* at t proves the Lease ours
+  until t + renew deadline on our monotonic clock (another candidate cannot
+  take over before it has seen our record unchanged for a whole lease
+  duration, which is longer). `check_leading` refuses a write past that
+  instant, so a replica whose event loop stalled through its renewals stops
+  writing by itself, before anyone else can lead, even before its election
+  loop runs again; a client made with `KubeClient.fenced(check_leading)`
+  calls it before every write;
 - on shutdown the holder releases the Lease (empty holderIdentity,
   leaseDurationSeconds 1) so a successor takes over at once instead of
   waiting out the lease.
@@ -20,12 +28,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from rollouts.kube.client import KubeClient
-from rollouts.kube.errors import ConflictError, KubeError, NotFoundError
+from rollouts.kube.errors import ConflictError, KubeError, NotFoundError, NotLeaderError
 from rollouts.kube.resources import LEASES
 
 log = logging.getLogger(__name__)
@@ -62,7 +71,9 @@ class LeaderElector:
         on_started_leading: Callback | None = None,
         on_stopped_leading: Callback | None = None,
         on_new_leader: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`clock` is a monotonic clock in seconds (injected by tests)."""
         if not lease_duration > renew_deadline > retry_period > 0:
             raise ValueError("need lease_duration > renew_deadline > retry_period > 0")
         if not identity:
@@ -82,6 +93,8 @@ class LeaderElector:
         self.observed_leader = ""
         self._observed_record: tuple[Any, ...] | None = None
         self._observed_at = 0.0
+        self.clock = clock
+        self._fence_until = 0.0  # on `clock`: writes are allowed before this instant
 
     # ----------------------------------------------------------------- rounds
 
@@ -99,15 +112,33 @@ class LeaderElector:
         record = _record(lease)
         if record != self._observed_record:
             self._observed_record = record
-            self._observed_at = asyncio.get_running_loop().time()
+            self._observed_at = self.clock()
         holder = str((lease.get("spec") or {}).get("holderIdentity") or "")
         if holder != self.observed_leader:
             self.observed_leader = holder
             if holder and self.on_new_leader is not None:
                 self._call(self.on_new_leader, holder)
 
+    def leading(self) -> bool:
+        """True while a successful round proves we hold the Lease (see the module docstring: the fence)."""
+        return self.clock() < self._fence_until
+
+    def check_leading(self) -> None:
+        """Raise NotLeaderError unless `leading()`: the write fence for the controllers' client."""
+        if not self.leading():
+            raise NotLeaderError(
+                f"not writing: this replica cannot prove it still holds lease {self.namespace}/{self.name}"
+            )
+
     async def try_acquire_or_renew(self) -> bool:
-        """One round: True if we hold the Lease afterwards."""
+        """One round: True if we hold the Lease afterwards (and the fence then reaches start + renew deadline)."""
+        started = self.clock()
+        if await self._acquire_or_renew():
+            self._fence_until = max(self._fence_until, started + self.renew_deadline)
+            return True
+        return False
+
+    async def _acquire_or_renew(self) -> bool:
         now = datetime.now(UTC)
         try:
             lease = await self.client.get(LEASES, self.namespace, self.name)
@@ -129,7 +160,7 @@ class LeaderElector:
         holder = spec.get("holderIdentity") or ""
         duration = float(spec.get("leaseDurationSeconds") or self.lease_duration)
         held_by_other = holder and holder != self.identity
-        if held_by_other and asyncio.get_running_loop().time() < self._observed_at + duration:
+        if held_by_other and self.clock() < self._observed_at + duration:
             return False
         transitions = int(spec.get("leaseTransitions") or 0)
         acquire = spec.get("acquireTime") or _micro(now)
@@ -158,7 +189,6 @@ class LeaderElector:
 
     async def run(self) -> None:
         """Wait to acquire, then renew; returns (with `lost` set) when a renewal misses the deadline."""
-        loop = asyncio.get_running_loop()
         while True:
             if await self._bounded_round(self.renew_deadline):
                 break
@@ -167,20 +197,19 @@ class LeaderElector:
         self.is_leader.set()
         if self.on_started_leading is not None:
             self._call(self.on_started_leading)
-        last_renew = loop.time()
         while True:
             await asyncio.sleep(self.retry_period)
-            remaining = self.renew_deadline - (loop.time() - last_renew)
+            remaining = self._fence_until - self.clock()
             if remaining > 0 and await self._bounded_round(remaining):
-                last_renew = loop.time()
                 continue
-            if self.observed_leader not in ("", self.identity) or loop.time() - last_renew >= self.renew_deadline:
+            if self.observed_leader not in ("", self.identity) or not self.leading():
                 log.error("lost leadership of lease %s/%s", self.namespace, self.name)
                 self._step_down()
                 self.lost.set()
                 return
 
     def _step_down(self) -> None:
+        self._fence_until = 0.0
         if not self.is_leader.is_set():
             return
         self.is_leader.clear()

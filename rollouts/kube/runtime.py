@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from rollouts.kube.errors import KubeError
-from rollouts.kube.informer import Informer
+from rollouts.kube.informer import Informer, object_key
 from rollouts.kube.leaderelection import LeaderElector
 from rollouts.kube.workqueue import WorkQueue, run_workers
 
@@ -32,12 +32,23 @@ log = logging.getLogger(__name__)
 class Controller(Protocol):
     name: str
     informers: list[Informer]
+    """The first one watches the controller's own kind (its keys): a deletion there drops the key's queue state."""
 
     def bind(self, enqueue: Callable[[str], None]) -> None:
         """Called once before start: register informer handlers that call `enqueue(key)`."""
 
     def reconcile(self, key: str) -> Awaitable[float | None]:
         """Bring `key` to its desired state; return seconds until the next look, or None."""
+
+
+def discard_deleted(queue: WorkQueue) -> Callable[[str, dict[str, Any], dict[str, Any] | None], None]:
+    """A handler that forgets a deleted object's backoff and timed requeue, so deleted keys leave no state."""
+
+    def handler(event_type: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        if event_type == "DELETED":
+            queue.discard(object_key(obj))
+
+    return handler
 
 
 class LostLeadershipError(Exception):
@@ -69,7 +80,10 @@ class Manager:
         self.stopping = asyncio.Event()
         self.leading = asyncio.Event()
         for controller in controllers:
-            controller.bind(self.queues[controller.name].add)
+            queue = self.queues[controller.name]
+            controller.bind(queue.add)
+            if controller.informers:
+                controller.informers[0].add_handler(discard_deleted(queue))
 
     @property
     def informers(self) -> list[Informer]:

@@ -12,7 +12,7 @@ events. The REST verbs over resources are `rollouts.kube.client`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import aiohttp
@@ -21,6 +21,7 @@ from kubernetes_asyncio.client.api_client import ApiClient
 
 from rollouts.api.resource import Resource
 from rollouts.kube.accounting import RequestAccounting, RequestInfo
+from rollouts.kube.decode import decode_async, decode_event_async
 from rollouts.kube.errors import KubeError, UnreachableError, error_for_status
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -36,16 +37,27 @@ class Transport:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         impersonate: str | None = None,
         accounting: RequestAccounting | None = None,
+        fence: Callable[[], None] | None = None,
     ) -> None:
         self.api_client = api_client
         self.timeout = timeout
         # Kubernetes user impersonation (Impersonate-User): requests are authorised as that user.
         self.impersonate = impersonate
         self.accounting = accounting if accounting is not None else RequestAccounting()
+        # Called before every write; raises (NotLeaderError) to refuse it, e.g. once the leader Lease may be lost.
+        self.fence = fence
 
     def impersonating(self, user: str) -> Transport:
-        """The same pool and account, requests authorised as `user`."""
-        return Transport(self.api_client, timeout=self.timeout, impersonate=user, accounting=self.accounting)
+        """The same pool, account and fence, requests authorised as `user`."""
+        return Transport(
+            self.api_client, timeout=self.timeout, impersonate=user, accounting=self.accounting, fence=self.fence
+        )
+
+    def fenced(self, fence: Callable[[], None]) -> Transport:
+        """The same pool, account and user; every write first calls `fence`, which may refuse it by raising."""
+        return Transport(
+            self.api_client, timeout=self.timeout, impersonate=self.impersonate, accounting=self.accounting, fence=fence
+        )
 
     async def send(
         self,
@@ -57,7 +69,9 @@ class Transport:
         content_type: str = "application/json",
         timeout: float | aiohttp.ClientTimeout | None = None,
     ) -> aiohttp.ClientResponse:
-        """The response, unread; no HTTP answer at all raises UnreachableError."""
+        """The response, unread; no HTTP answer at all raises UnreachableError; the fence may refuse a write."""
+        if self.fence is not None and method != "GET":
+            self.fence()
         headers = {"Accept": "application/json", "Content-Type": content_type}
         if self.impersonate:
             headers["Impersonate-User"] = self.impersonate
@@ -89,8 +103,29 @@ class Transport:
         """Send one request and parse the JSON answer; non-2xx raises a KubeError subclass.
 
         `counted_as` = (verb, resource, namespace, name) reports the request to
-        the request observer with its status code.
+        the request observer with its status code. A large answer is parsed in
+        a thread (`rollouts.kube.decode`).
         """
+        status, data = await self.request_bytes(
+            method, path, query=query, body=body, content_type=content_type, counted_as=counted_as
+        )
+        try:
+            parsed: dict[str, Any] = await decode_async(data) if data else {}
+        except orjson.JSONDecodeError as error:
+            raise KubeError(f"{method} {path}: the answer is not JSON: {error}", status=status) from error
+        return parsed
+
+    async def request_bytes(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        counted_as: tuple[str, Resource, str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        """Like `request`, the status and the unparsed body of a 2xx answer."""
         status = 0
         try:
             response = await self.send(method, path, query=query, body=body, content_type=content_type)
@@ -106,18 +141,16 @@ class Transport:
             if counted_as is not None:
                 verb, resource, namespace, name = counted_as
                 self.accounting.record(RequestInfo(verb, resource, namespace, name, status))
-        try:
-            parsed: dict[str, Any] = orjson.loads(data) if data else {}
-        except orjson.JSONDecodeError as error:
-            raise KubeError(f"{method} {path}: the answer is not JSON: {error}", status=status) from error
-        return parsed
+        return status, data
 
 
 async def json_lines(response: aiohttp.ClientResponse, *, what: str) -> AsyncGenerator[dict[str, Any], None]:
     """The newline-delimited JSON documents of a streamed answer (a watch), until the server ends it.
 
     The stream is split on newlines by hand: aiohttp's line reader refuses
-    lines over 128 KiB, and one large object must not wedge a watch.
+    lines over 128 KiB, and one large object must not wedge a watch. A line
+    that cannot be decoded yields an UNDECODABLE event (`rollouts.kube.decode`)
+    instead of ending the stream, so the watch moves past it.
     """
     buffer = bytearray()
     try:
@@ -129,11 +162,11 @@ async def json_lines(response: aiohttp.ClientResponse, *, what: str) -> AsyncGen
             while end != -1:
                 line = bytes(buffer[start:end])
                 if line.strip():
-                    yield orjson.loads(line)
+                    yield await decode_event_async(line)
                 start = end + 1
                 end = buffer.find(b"\n", start)
             del buffer[:start]
     except (aiohttp.ClientError, TimeoutError) as error:
         raise UnreachableError(f"{what}: {error or type(error).__name__}") from error
     if buffer.strip():
-        yield orjson.loads(bytes(buffer))
+        yield await decode_event_async(bytes(buffer))

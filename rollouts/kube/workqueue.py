@@ -115,6 +115,31 @@ class WorkQueue:
     def forget(self, key: str) -> None:
         self._failures.pop(key, None)
 
+    def discard(self, key: str) -> None:
+        """The key's object is gone: drop its backoff and timed requeue (a queued or running pass still runs)."""
+        self._failures.pop(key, None)
+        if self._waiting_until.pop(key, None) is not None and len(self._waiting) > 2 * len(self._waiting_until) + 64:
+            # Superseded heap entries are normally dropped when due; do not let deleted keys pile up until then.
+            self._waiting = [entry for entry in self._waiting if self._waiting_until.get(entry[2]) == entry[0]]
+            heapq.heapify(self._waiting)
+
+    def tracked(self) -> set[str]:
+        """Every key the queue holds live state for (queued, running, backing off, timed); for tests."""
+        return (
+            set(self._queued)
+            | self._processing
+            | self._dirty
+            | set(self._failures)
+            | set(self._waiting_until)
+            | set(self._added_at)
+            | set(self.processing_since)
+        )
+
+    @property
+    def timer_entries(self) -> int:
+        """Entries in the timer heap, superseded ones included (bounded: see `discard`)."""
+        return len(self._waiting)
+
     def failures(self, key: str) -> int:
         return self._failures.get(key, 0)
 

@@ -24,6 +24,7 @@ from rollouts.kube.client import KubeClient
 from rollouts.kube.errors import ConflictError, KubeError, NotFoundError
 from rollouts.kube.events import EventRecorder
 from rollouts.kube.informer import Informer, Object, object_key
+from rollouts.kube.readonly import thaw
 from rollouts.kube.resources import DEPLOYMENTS, POD_TEMPLATES, PODS, REPLICASETS, SERVICES
 from rollouts.rollout import workload as workloads
 from rollouts.rollout.actions import (
@@ -194,7 +195,7 @@ class RolloutController:
             return None
         started = time.perf_counter()
         try:
-            return await self._reconcile(rollout)
+            return await self._reconcile(thaw(rollout))  # a private copy: the cached one is shared, read-only
         except Exception:
             metrics.ROLLOUT_RECONCILE_ERROR.labels(namespace, name).inc()
             raise
@@ -228,6 +229,7 @@ class RolloutController:
         if replicas_patch is not None:
             updated_spec = await self.client.patch(ROLLOUTS, namespace, name, replicas_patch)
             rollout["metadata"]["resourceVersion"] = updated_spec["metadata"]["resourceVersion"]
+            self.rollouts.upsert_local(updated_spec)
         old_status = rollout.get("status") or {}
         if plan.status != old_status:
             body = {**rollout, "status": plan.status}
@@ -306,6 +308,7 @@ class RolloutController:
                 )
                 rollout["metadata"]["resourceVersion"] = updated["metadata"]["resourceVersion"]
                 rollout["metadata"]["annotations"] = updated["metadata"].get("annotations")
+                self.rollouts.upsert_local(updated)
             case ScaleDeployment():
                 patch = {"spec": {"replicas": action.replicas}}
                 with contextlib.suppress(NotFoundError):

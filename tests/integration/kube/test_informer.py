@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
+from rollouts.api.kinds import ROLLOUTS
 from rollouts.kube.client import KubeClient
+from rollouts.kube.decode import Skipped
+from rollouts.kube.errors import KubeError
 from rollouts.kube.informer import Informer, index_by_label
 from rollouts.kube.resources import CONFIGMAPS, EVENTS
 from tests.conftest import ClusterHandle
+from tests.kubetest import rollout_manifest
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -219,3 +224,84 @@ async def test_a_failing_handler_does_not_stop_the_informer_or_other_handlers(
             lambda: _value(recorder.names("ADDED")), lambda names: {"one", "two"} <= set(names), what="both"
         )
         assert not task.done()
+
+
+async def test_a_status_write_does_not_hide_the_servers_event_for_its_version(
+    kube_client: KubeClient, namespace: str, crds: None
+) -> None:
+    """The old bug: a writer stored its new resourceVersion in the cached object, so the watch event dropped."""
+    await kube_client.create(ROLLOUTS, namespace, rollout_manifest("web"))
+    informer = Informer(kube_client, ROLLOUTS, namespace=namespace, watch_timeout_seconds=30)
+    modified: list[tuple[str, Any]] = []
+    informer.add_handler(
+        lambda event, obj, old: (
+            modified.append((obj["metadata"]["resourceVersion"], obj.get("status"))) if event == "MODIFIED" else None
+        )
+    )
+    async with running(informer):
+        cached = await eventually(lambda: _value(informer.get(namespace, "web")), what="the rollout cached")
+        updated = await kube_client.replace(
+            ROLLOUTS, namespace, "web", {**cached, "status": {"phase": "Progressing"}}, subresource="status"
+        )
+        version = updated["metadata"]["resourceVersion"]
+        with pytest.raises(TypeError):
+            cached["metadata"]["resourceVersion"] = version  # the cache is shared: writing into it is refused
+        await eventually(
+            lambda: _value(modified),
+            lambda seen: (version, {"phase": "Progressing"}) in seen,
+            what="the server's watch event for the written version",
+        )
+        now = informer.get(namespace, "web")
+        assert now is not None and now["metadata"]["resourceVersion"] == version
+        assert now["status"] == {"phase": "Progressing"}
+
+
+def nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": True}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+async def test_an_object_too_deep_to_decode_never_blocks_its_kind(
+    kube_client: KubeClient, namespace: str, crds: None
+) -> None:
+    """The API server accepts a free-form field nested deeper than orjson's 1024 levels; that object is skipped."""
+    too_deep = nested(1100)
+    poisoned = rollout_manifest("deep", canary={"trafficRouting": {"plugins": {"example/plugin": too_deep}}})
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(10_000)  # the client's own request encoding (json.dumps) recurses once per level
+    try:
+        with pytest.raises(KubeError, match="not JSON"):  # the server stores it; only its answer is refused
+            await kube_client.create(ROLLOUTS, namespace, poisoned)
+    finally:
+        sys.setrecursionlimit(limit)
+    await kube_client.create(ROLLOUTS, namespace, rollout_manifest("good"))
+    informer = Informer(kube_client, ROLLOUTS, namespace=namespace, watch_timeout_seconds=30)
+    async with running(informer):
+        assert informer.get(namespace, "good") is not None, "the list completed without the deep one"
+        assert informer.get(namespace, "deep") is None
+        assert informer.skipped == 1
+        assert kube_client.transport.accounting.skipped["rollouts"] >= 1
+        # The watch moves past a new undecodable event (a change of the deep one) and serves what follows.
+        with pytest.raises(KubeError, match="not JSON"):
+            await kube_client.patch(ROLLOUTS, namespace, "deep", {"metadata": {"labels": {"touched": "yes"}}})
+        await eventually(lambda: _value(informer.skipped), lambda n: n >= 2, what="the watch event skipped")
+        await kube_client.create(ROLLOUTS, namespace, rollout_manifest("later"))
+        await eventually(lambda: _value(informer.get(namespace, "later")), what="a later object served")
+        assert informer.get(namespace, "deep") is None
+        found: list[Skipped] = []
+        listed = await kube_client.list(ROLLOUTS, namespace, on_skip=found.append)
+        assert sorted(r["metadata"]["name"] for r in listed["items"]) == ["good", "later"]
+        assert [(s.name, s.namespace) for s in found] == [("deep", namespace)]
+        deep_uid = found[0].uid
+
+        async def warnings() -> list[str]:
+            listed = await kube_client.list(EVENTS, namespace)
+            return [
+                e["reason"]
+                for e in listed["items"]
+                if e["involvedObject"].get("uid") == deep_uid and e.get("type") == "Warning"
+            ]
+
+        await eventually(warnings, lambda reasons: "UndecodableObject" in reasons, what="a Warning event on it")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from typing import Any
 
 import pytest
 
 from rollouts.kube.client import KubeClient
+from rollouts.kube.errors import NotLeaderError
 from rollouts.kube.leaderelection import LeaderElector
-from rollouts.kube.resources import LEASES
+from rollouts.kube.resources import CONFIGMAPS, LEASES
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -152,3 +154,73 @@ def test_timings_must_be_ordered_like_client_go() -> None:
 
 async def _count(items: list[object]) -> int:
     return len(items)
+
+
+class StallableElector(LeaderElector):
+    """Misses every renewal while `stalled` is set, as a replica whose loop is starved would."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stalled = asyncio.Event()
+
+    async def try_acquire_or_renew(self) -> bool:
+        if self.stalled.is_set():
+            await asyncio.Event().wait()  # never answers; the election loop's own deadline ends the round
+        return await super().try_acquire_or_renew()
+
+
+async def test_a_leader_that_misses_its_renewals_stops_writing_before_another_takes_over(
+    kube_client: KubeClient, namespace: str
+) -> None:
+    timings = {"lease_duration": 4.0, "renew_deadline": 2.0, "retry_period": 0.3}
+    b_started: list[tuple[float, bool]] = []  # (when, a still leading then)
+    a = StallableElector(kube_client, namespace=namespace, name="lock", identity="a", **timings)
+    b = LeaderElector(
+        kube_client,
+        namespace=namespace,
+        name="lock",
+        identity="b",
+        on_started_leading=lambda: b_started.append((time.monotonic(), a.leading())),
+        **timings,
+    )
+    a_client = kube_client.fenced(a.check_leading)  # what a's controllers write with
+    await kube_client.create(CONFIGMAPS, namespace, {"metadata": {"name": "written"}, "data": {}})
+    a_writes: list[float] = []  # when each write a sent was let through its fence
+    a_refused: list[float] = []
+    a_task = asyncio.create_task(a.run())
+    await asyncio.wait_for(a.is_leader.wait(), timeout=15)
+    b_task = asyncio.create_task(b.run())
+
+    async def write_forever() -> None:
+        count = 0
+        while True:
+            count += 1
+            sent = time.monotonic()
+            try:
+                await a_client.patch(CONFIGMAPS, namespace, "written", {"data": {"n": str(count)}})
+                a_writes.append(sent)
+            except NotLeaderError:
+                a_refused.append(sent)
+            await asyncio.sleep(0.05)
+
+    writer = asyncio.create_task(write_forever())
+    try:
+        await eventually(lambda: _value(len(a_writes)), lambda n: n >= 3, what="a writing while it leads")
+        a.stalled.set()
+        await asyncio.wait_for(b.is_leader.wait(), timeout=20)
+        await eventually(lambda: _value(len(b_started)), what="b's start recorded")
+        b_at, a_leading_then = b_started[0]
+        assert not a_leading_then, "a's fence had closed before b took over"
+        assert a_writes and max(a_writes) < b_at, "no write of a was sent after b started"
+        await eventually(lambda: _value(a_refused), lambda r: bool(r) and max(r) > b_at, what="a refused after b")
+        with pytest.raises(NotLeaderError):
+            await a_client.patch(CONFIGMAPS, namespace, "written", {"data": {"n": "late"}})
+        lease = await kube_client.get(LEASES, namespace, "lock")
+        assert lease["spec"]["holderIdentity"] == "b"
+    finally:
+        for task in (writer, a_task, b_task):
+            await stop(task)
+
+
+async def _value(value: Any) -> Any:
+    return value

@@ -175,3 +175,37 @@ async def test_workqueue_metrics_like_client_go() -> None:
     assert value("workqueue_work_duration_seconds_count", "UnitTestQueue") == 1
     assert value("workqueue_work_duration_seconds_sum", "UnitTestQueue") >= 0.02
     assert value("workqueue_depth", "UnitTestQueue") == 1
+
+
+def test_a_deleted_rollout_or_analysis_run_leaves_no_series_behind() -> None:
+    from rollouts.api.kinds import ANALYSIS_RUNS
+
+    def series(name: str) -> list[str]:
+        return [line for line in scrape() if f'name="{name}"' in line and 'namespace="gone"' in line]
+
+    for kind, name in (("rollout", "web"), ("run", "web-run")):
+        if kind == "rollout":
+            metrics.record_rollout(
+                {**rollout(name, reason="RolloutPaused"), "metadata": {"namespace": "gone", "name": name}}
+            )
+            metrics.ROLLOUT_RECONCILE.labels("gone", name).observe(0.1)
+            metrics.ROLLOUT_RECONCILE_ERROR.labels("gone", name).inc()
+            metrics.ROLLOUT_EVENTS.labels("gone", name, "Normal", "RolloutStepCompleted").inc()
+            metrics.count_request(RequestInfo("Get", ROLLOUTS, "gone", name, 200))
+        else:
+            metrics.record_analysis_run(
+                {
+                    "metadata": {"namespace": "gone", "name": name},
+                    "spec": {"metrics": []},
+                    "status": {"phase": "Running"},
+                }
+            )
+            metrics.ANALYSIS_RUN_RECONCILE.labels("gone", name).observe(0.1)
+            metrics.ANALYSIS_RUN_RECONCILE_ERROR.labels("gone", name).inc()
+            metrics.count_request(RequestInfo("Patch", ANALYSIS_RUNS, "gone", name, 200))
+    metrics.ROLLOUT_RECONCILE.labels("gone", "kept").observe(0.1)
+    assert len(series("web")) > 10 and len(series("web-run")) > 5
+    metrics.forget_rollout("gone", "web")
+    metrics.forget_analysis_run("gone", "web-run")
+    assert series("web") == [] and series("web-run") == []
+    assert series("kept"), "other objects keep their series"

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from rollouts.kube.runtime import discard_deleted
 from rollouts.kube.workqueue import ShutDownError, WorkQueue, run_workers
 
 
@@ -241,3 +242,34 @@ async def test_n_workers_run_distinct_keys_concurrently() -> None:
     queue.shutdown()
     await asyncio.wait_for(task, 1)
     assert peak == 4
+
+
+async def test_a_deleted_key_leaves_no_backoff_or_timer_behind() -> None:
+    clock = FakeClock()
+    queue = WorkQueue(base_delay=1.0, max_delay=8.0, clock=clock)
+    queue.add_rate_limited("ns/failing")
+    queue.add_after("ns/timed", 3600)
+    queue.add_after("ns/kept", 60)
+    assert queue.tracked() == {"ns/failing", "ns/timed", "ns/kept"}
+    handler = discard_deleted(queue)
+    handler("MODIFIED", {"metadata": {"namespace": "ns", "name": "timed"}}, None)
+    assert queue.tracked() == {"ns/failing", "ns/timed", "ns/kept"}, "only a deletion discards"
+    handler("DELETED", {"metadata": {"namespace": "ns", "name": "failing"}}, None)
+    handler("DELETED", {"metadata": {"namespace": "ns", "name": "timed"}}, None)
+    assert queue.tracked() == {"ns/kept"}
+    assert queue.failures("ns/failing") == 0
+    clock.now += 3600
+    queue.poke()
+    assert await asyncio.wait_for(queue.get(), 1) == "ns/kept", "discarded timers never fire"
+    queue.done("ns/kept")
+    assert queue.tracked() == set()
+
+
+async def test_discarded_timers_do_not_pile_up_in_the_heap() -> None:
+    queue = WorkQueue(clock=FakeClock())
+    for n in range(1000):
+        queue.add_after(f"ns/{n}", 3600)
+    for n in range(1000):
+        queue.discard(f"ns/{n}")
+    assert queue.tracked() == set()
+    assert queue.timer_entries <= 64, "superseded entries are compacted, not kept until due"
