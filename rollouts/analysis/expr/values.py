@@ -7,6 +7,10 @@ zero, `**` gives a float, division by zero gives ±Inf/NaN, `1 == 1.0` is true,
 `true == 1` is false, NaN compares false, a missing map key reads as nil.
 Both the evaluator (`nodes.py`) and the builtins use these rules, so they live
 here, below both.
+
+`matches` uses RE2 (google-re2), Go's regexp syntax with linear-time
+matching, as Argo does; a pattern RE2 rejects (a backreference, a
+lookaround) is an `ExprError`.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from __future__ import annotations
 import abc
 import functools
 import math
-import re
 from datetime import datetime, timedelta
 from typing import Any
+
+import re2  # type: ignore[import-untyped]
 
 from rollouts.analysis.expr.errors import ExprError
 
@@ -182,12 +187,24 @@ def arith(left: Any, right: Any, *, op: str) -> Any:
         return math.nan
 
 
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # the error is ours to report, not RE2's to print on stderr
+    options.never_capture = True  # `matches` only asks whether there is a match
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
 @functools.lru_cache(maxsize=256)
-def _regex(pattern: str) -> re.Pattern[str]:
+def _regex(pattern: str) -> Any:
+    """`pattern` compiled by RE2 (Go's regexp syntax, linear-time matching), cached for the 256 most recent."""
     try:
-        return re.compile(pattern)
-    except re.error as err:
-        raise ExprError(f"invalid regular expression {pattern!r}: {err}") from err
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as err:
+        reason = err.args[0].decode(errors="replace") if err.args and isinstance(err.args[0], bytes) else str(err)
+        raise ExprError(f"invalid regular expression {pattern!r}: {reason}") from err
 
 
 def string_op(left: Any, right: Any, *, op: str) -> bool:
