@@ -10,7 +10,8 @@ here, below both.
 
 `matches` uses RE2 (google-re2), Go's regexp syntax with linear-time
 matching, as Argo does; a pattern RE2 rejects (a backreference, a
-lookaround) is an `ExprError`.
+lookaround) is an `ExprError`. Joining two strings or arrays with `+` checks
+the size budgets (`budget.py`) before building the result.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
+from rollouts.analysis.expr.budget import check_collection, check_string
 from rollouts.analysis.expr.errors import ExprError
 
 __all__ = [
@@ -154,8 +156,10 @@ def _time_arith(left: Any, right: Any, *, op: str) -> Any:
 def arith(left: Any, right: Any, *, op: str) -> Any:
     if op == "+":
         if isinstance(left, str) and isinstance(right, str):
+            check_string(len(left) + len(right), "string +")
             return left + right
         if isinstance(left, list) and isinstance(right, list):
+            check_collection(len(left) + len(right), "array +")
             return left + right
     if isinstance(left, datetime | timedelta) or isinstance(right, datetime | timedelta):
         return _time_arith(left, right, op=op)
