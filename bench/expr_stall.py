@@ -40,6 +40,7 @@ CASES: list[tuple[str, str, Any]] = [
     ("`in` over 10k in a 10k loop", "all(0..9999, {# in result})", BIG),
     ("toJSON of shared arrays", "len(toJSON(map(0..9999, {result}))) > 0", BIG),
     ("uniq of 10k arrays", "len(uniq(map(0..9999, {[#]}))) > 0", None),
+    ("30k-character duration", "duration(result) > duration('1s')", "1" * 30000 + "x"),
     ("deep runtime value", "len(toJSON(reduce(1..5000, [#acc], 0))) > 0", None),
     ("490 nested (1+", "(1+" * 490 + "1" + ")" * 490 + " > 0", None),
     ("246 nested [", "[" * 246 + "1" + "]" * 246 + " != nil", None),

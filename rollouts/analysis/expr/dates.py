@@ -4,6 +4,7 @@ Go's time.Time / time.Duration become datetime / timedelta; `date` accepts a
 Go reference-time layout, translated to strptime directives. The evaluator
 answers now() itself from the caller's `$now` (see `nodes.Now`); the entry
 here makes `now` a known function of the table (reading the wall clock).
+Duration text longer than `MAX_DURATION_CHARS` is refused before parsing.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rollouts.analysis.expr.budget import MAX_DURATION_CHARS
 from rollouts.analysis.expr.errors import ExprError
 from rollouts.analysis.expr.values import need_str
 from rollouts.api.common import InvalidValueError, parse_duration
@@ -20,8 +22,13 @@ __all__ = ["DATE_FUNCTIONS"]
 
 
 def _duration(value: Any) -> timedelta:
+    text = need_str(value, "duration")
+    if len(text) > MAX_DURATION_CHARS:
+        raise ExprError(
+            f"duration(): a duration of {len(text)} characters is over the duration budget of {MAX_DURATION_CHARS}"
+        )
     try:
-        seconds = parse_duration(need_str(value, "duration"))
+        seconds = parse_duration(text)
     except InvalidValueError as err:
         raise ExprError(f"duration(): {err}") from err
     return timedelta(seconds=seconds or 0.0)

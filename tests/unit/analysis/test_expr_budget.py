@@ -18,6 +18,7 @@ from rollouts.analysis.expr import ExprError, ExprSyntaxError, compile_expressio
 from rollouts.analysis.expr.budget import (
     MAX_COLLECTION,
     MAX_DEPTH,
+    MAX_DURATION_CHARS,
     MAX_INT_BITS,
     MAX_SOURCE_CHARS,
     MAX_STEPS,
@@ -60,6 +61,8 @@ NESTING = f"nesting budget of {MAX_DEPTH} levels"
         ("len(toJSON(map(0..9999, {x})))", {"x": list(range(10000))}, STEPS),
         ("len(string(map(0..9999, {x})))", {"x": list(range(10000))}, STEPS),
         ("len(flatten(map(0..9999, {x})))", {"x": list(range(10000))}, STEPS),
+        # The shared duration parser is quadratic: long text is refused unread.
+        ("duration(x) > duration('1s')", {"x": "1" * 30000 + "x"}, f"duration budget of {MAX_DURATION_CHARS}"),
     ],
 )
 def test_adversarial_conditions_exceed_a_named_budget(source: str, variables: dict[str, Any], budget: str) -> None:
