@@ -31,6 +31,8 @@ BIG = list(range(10_000))
 CASES: list[tuple[str, str, Any]] = [
     ("regex (a+)+$", "result matches '(a+)+$'", "a" * 30 + "!"),
     ("regex (a+)+$ 100k chars", "result matches '(a+)+$'", "a" * 100_000 + "!"),
+    ("regex x{1,1000}x{1,1000}z 1 MiB", "result matches 'x{1,1000}x{1,1000}z'", "x" * (1 << 20)),
+    ("regex: 100k-char pattern", "result matches result", "x" * 100_000),
     ("squaring in reduce", "reduce(1..64, #acc * #acc, 3) > 0", None),
     ("range 0..10**7", "len(0..10**7) > 0", None),
     ("repeat 10M chars", "len(repeat('ab', 10000000)) > 0", None),

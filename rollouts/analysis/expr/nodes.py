@@ -40,6 +40,7 @@ from rollouts.analysis.expr.values import (
     is_in,
     is_number,
     less,
+    match_cost,
     string_op,
     to_int,
     truth,
@@ -263,6 +264,8 @@ class Binary(Node):
         else:
             budget.charge_size(left)
             budget.charge_size(right)
+            if self.op == "matches" and isinstance(left, str) and isinstance(right, str):
+                budget.charge(match_cost(left, right))
 
 
 class Ternary(Node):

@@ -10,7 +10,10 @@ here, below both.
 
 `matches` uses RE2 (google-re2), Go's regexp syntax with linear-time
 matching, as Argo does; a pattern RE2 rejects (a backreference, a
-lookaround) is an `ExprError`. Joining two strings or arrays with `+` checks
+lookaround) is an `ExprError`. RE2 is linear in the text but also in the
+size of the compiled pattern once its DFA gives up (`x{1,1000}x{1,1000}z`
+over a 1 MiB string took 38 s), so `match_cost` tells the evaluator what a
+match may cost before it runs. Joining two strings or arrays with `+` checks
 the size budgets (`budget.py`) before building the result.
 """
 
@@ -37,6 +40,7 @@ __all__ = [
     "is_number",
     "items_of",
     "less",
+    "match_cost",
     "need_str",
     "string_op",
     "to_int",
@@ -209,6 +213,17 @@ def _regex(pattern: str) -> Any:
     except re2.error as err:
         reason = err.args[0].decode(errors="replace") if err.args and isinstance(err.args[0], bytes) else str(err)
         raise ExprError(f"invalid regular expression {pattern!r}: {reason}") from err
+
+
+# Worst case measured for RE2's NFA fallback: about 10 ns per (text byte x pattern instruction);
+# a budget step stands for about a microsecond.
+_MATCH_UNITS_PER_STEP = 64
+
+
+def match_cost(text: str, pattern: str) -> int:
+    """Budget steps `text matches pattern` may take at worst: text bytes times the pattern's program size."""
+    size = len(text) if text.isascii() else 4 * len(text)
+    return size * int(_regex(pattern).programsize) // _MATCH_UNITS_PER_STEP
 
 
 def string_op(left: Any, right: Any, *, op: str) -> bool:

@@ -61,6 +61,9 @@ NESTING = f"nesting budget of {MAX_DEPTH} levels"
         ("len(toJSON(map(0..9999, {x})))", {"x": list(range(10000))}, STEPS),
         ("len(string(map(0..9999, {x})))", {"x": list(range(10000))}, STEPS),
         ("len(flatten(map(0..9999, {x})))", {"x": list(range(10000))}, STEPS),
+        # RE2's cost grows with text x pattern size once its DFA gives up: charged before matching.
+        ("x matches 'x{1,1000}x{1,1000}z'", {"x": "x" * (1 << 20)}, STEPS),
+        ("x matches x", {"x": "x" * 100_000}, STEPS),
         # The shared duration parser is quadratic: long text is refused unread.
         ("duration(x) > duration('1s')", {"x": "1" * 30000 + "x"}, f"duration budget of {MAX_DURATION_CHARS}"),
     ],
