@@ -43,6 +43,7 @@ CASES: list[tuple[str, str, Any]] = [
     ("toJSON of shared arrays", "len(toJSON(map(0..9999, {result}))) > 0", BIG),
     ("uniq of 10k arrays", "len(uniq(map(0..9999, {[#]}))) > 0", None),
     ("30k-character duration", "duration(result) > duration('1s')", "1" * 30000 + "x"),
+    ("100k-character date layout", "date('2024', result) != nil", "2006" * 25000),
     ("deep runtime value", "len(toJSON(reduce(1..5000, [#acc], 0))) > 0", None),
     ("490 nested (1+", "(1+" * 490 + "1" + ")" * 490 + " > 0", None),
     ("246 nested [", "[" * 246 + "1" + "]" * 246 + " != nil", None),

@@ -27,9 +27,10 @@ The numbers are here, once, with why they are what they are:
   documented ones are under 100 characters); parsing costs up to about 40
   microseconds of CPU per token, so 2 KiB of source compiles (once, then
   cached) within about 75 ms even when every character is a token.
-- `MAX_DURATION_CHARS` (64): `duration("5m")` takes Go duration strings,
-  which are a few characters (`1h2m3s4ms5us6ns` is 15); the shared duration
-  parser is quadratic in its input, so longer text is refused unread.
+- `MAX_TIME_TEXT_CHARS` (256): `duration("5m")` and `date(text, layout)`
+  take Go durations, timestamps and layouts, a few dozen characters at most;
+  the shared duration parser is quadratic in its input and strptime builds a
+  regular expression from the layout, so longer text is refused unread.
 - `MAX_DEPTH` (100 levels of the syntax tree; each call, array or map adds
   two): compiling and evaluating recurse once per level, so this keeps both
   far from Python's recursion limit, and deep source is a syntax error with a
@@ -45,11 +46,11 @@ from rollouts.analysis.expr.errors import ExprError
 __all__ = [
     "MAX_COLLECTION",
     "MAX_DEPTH",
-    "MAX_DURATION_CHARS",
     "MAX_INT_BITS",
     "MAX_SOURCE_CHARS",
     "MAX_STEPS",
     "MAX_STRING",
+    "MAX_TIME_TEXT_CHARS",
     "STRING_CHARS_PER_STEP",
     "Budget",
     "check_collection",
@@ -63,7 +64,7 @@ MAX_STRING = 1 << 20
 MAX_INT_BITS = 4096
 MAX_SOURCE_CHARS = 2048
 MAX_DEPTH = 100
-MAX_DURATION_CHARS = 64
+MAX_TIME_TEXT_CHARS = 256
 STRING_CHARS_PER_STEP = 1024
 
 

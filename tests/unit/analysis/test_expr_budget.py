@@ -18,11 +18,11 @@ from rollouts.analysis.expr import ExprError, ExprSyntaxError, compile_expressio
 from rollouts.analysis.expr.budget import (
     MAX_COLLECTION,
     MAX_DEPTH,
-    MAX_DURATION_CHARS,
     MAX_INT_BITS,
     MAX_SOURCE_CHARS,
     MAX_STEPS,
     MAX_STRING,
+    MAX_TIME_TEXT_CHARS,
 )
 
 STEPS = f"evaluation budget of {MAX_STEPS} steps"
@@ -30,6 +30,7 @@ COLLECTION = f"collection budget of {MAX_COLLECTION}"
 STRING = f"string budget of {MAX_STRING}"
 INTEGER = f"integer budget of {MAX_INT_BITS} bits"
 NESTING = f"nesting budget of {MAX_DEPTH} levels"
+TIME_TEXT = f"time text budget of {MAX_TIME_TEXT_CHARS}"
 
 
 @pytest.mark.parametrize(
@@ -65,7 +66,10 @@ NESTING = f"nesting budget of {MAX_DEPTH} levels"
         ("x matches 'x{1,1000}x{1,1000}z'", {"x": "x" * (1 << 20)}, STEPS),
         ("x matches x", {"x": "x" * 100_000}, STEPS),
         # The shared duration parser is quadratic: long text is refused unread.
-        ("duration(x) > duration('1s')", {"x": "1" * 30000 + "x"}, f"duration budget of {MAX_DURATION_CHARS}"),
+        ("duration(x) > duration('1s')", {"x": "1" * 30000 + "x"}, TIME_TEXT),
+        # strptime builds a regular expression from the layout.
+        ("date('2024', repeat('2006', 25000)) != nil", {}, TIME_TEXT),
+        ("date(repeat('2', 100000), '2006') != nil", {}, TIME_TEXT),
     ],
 )
 def test_adversarial_conditions_exceed_a_named_budget(source: str, variables: dict[str, Any], budget: str) -> None:
