@@ -13,8 +13,9 @@ import functools
 import re
 from typing import Any
 
-from lark import Token, Transformer, v_args
+from lark import Token, Transformer, Tree, v_args
 
+from rollouts.analysis.expr.budget import MAX_DEPTH, MAX_SOURCE_CHARS, Budget
 from rollouts.analysis.expr.errors import ExprError, ExprSyntaxError
 from rollouts.analysis.expr.functions import ARITY, BUILTINS, PREDICATE_BUILTINS
 from rollouts.analysis.expr.grammar import parse
@@ -217,6 +218,69 @@ class _Build(Transformer[Token, Node]):
         return _at(Unary(str(children[0]), children[1]), meta)
 
 
+def _check_size(source: str) -> None:
+    """Refuse source longer than `MAX_SOURCE_CHARS` before parsing it."""
+    if len(source) > MAX_SOURCE_CHARS:
+        raise ExprSyntaxError(
+            f"expression is {len(source)} characters long, over the source budget of {MAX_SOURCE_CHARS}",
+            line=1,
+            column=MAX_SOURCE_CHARS + 1,
+        )
+
+
+def _check_brackets(source: str) -> None:
+    """Refuse brackets nested deeper than `MAX_DEPTH`, before the (slower) parser sees them.
+
+    A scan of the characters, skipping string literals: it turns away the
+    cheapest deep inputs (hundreds of `(` or `[`) in a fraction of the parse time.
+    """
+    depth = 0
+    line, column = 1, 0
+    quote = ""
+    escaped = False
+    for char in source:
+        column += 1
+        if char == "\n":
+            line, column = line + 1, 0
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote != "`":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "\"'`":
+            quote = char
+        elif char in "([{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ExprSyntaxError(
+                    f"expression nested deeper than the nesting budget of {MAX_DEPTH} levels", line=line, column=column
+                )
+        elif char in ")]}":
+            depth -= 1
+
+
+def _check_depth(tree: Tree[Token]) -> None:
+    """Refuse a syntax tree deeper than `MAX_DEPTH`, walking it without recursion.
+
+    Compiling and evaluating recurse once per level, so this keeps both far
+    from Python's recursion limit whatever the caller's stack holds; the error
+    points at the first node past the limit.
+    """
+    pending: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            meta = node.meta
+            raise ExprSyntaxError(
+                f"expression nested deeper than the nesting budget of {MAX_DEPTH} levels",
+                line=max(getattr(meta, "line", 1), 1),
+                column=max(getattr(meta, "column", 1), 1),
+            )
+        pending.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+
+
 def _check_closures(root: Node) -> None:
     """A `{...}` predicate is only legal as the second argument of a predicate builtin."""
     allowed: set[int] = set()
@@ -242,7 +306,7 @@ class CompiledExpression:
     def evaluate(self, variables: dict[str, Any]) -> Any:
         """The expression's value with `variables`; any failure is an `ExprError`."""
         try:
-            return self._root.ev(Frame(variables))
+            return self._root.ev(Frame(variables, budget=Budget()))
         except ExprError:
             raise
         except KeyError as err:
@@ -253,14 +317,30 @@ class CompiledExpression:
 
 @functools.lru_cache(maxsize=1024)
 def compile_expression(source: str, variables: frozenset[str] = frozenset({"result"})) -> CompiledExpression:
-    """Parse `source` once (cached on the text); names outside `variables` are errors."""
-    tree = parse(source)
+    """Parse `source` once (cached on the text); names outside `variables` are errors.
+
+    Source past the size or nesting budget (`budget.py`) is an `ExprSyntaxError`
+    too, never a RecursionError from deep in the parser.
+    """
+    _check_size(source)
+    _check_brackets(source)
+    try:
+        tree = parse(source)
+    except RecursionError:
+        raise ExprSyntaxError(
+            f"expression nested deeper than the nesting budget of {MAX_DEPTH} levels", line=1, column=1
+        ) from None
+    _check_depth(tree)
     try:
         root = _Build(variables).transform(tree)
     except Exception as err:
         inner = getattr(err, "orig_exc", err)
         if isinstance(inner, ExprError):
             raise inner from None
+        if isinstance(inner, RecursionError):
+            raise ExprSyntaxError(
+                f"expression nested deeper than the nesting budget of {MAX_DEPTH} levels", line=1, column=1
+            ) from None
         raise
     if not isinstance(root, Node):
         raise ExprSyntaxError("not an expression", line=1, column=1)

@@ -4,6 +4,7 @@ Go's time.Time / time.Duration become datetime / timedelta; `date` accepts a
 Go reference-time layout, translated to strptime directives. The evaluator
 answers now() itself from the caller's `$now` (see `nodes.Now`); the entry
 here makes `now` a known function of the table (reading the wall clock).
+Text longer than `MAX_TIME_TEXT_CHARS` is refused before parsing.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rollouts.analysis.expr.budget import MAX_TIME_TEXT_CHARS
 from rollouts.analysis.expr.errors import ExprError
 from rollouts.analysis.expr.values import need_str
 from rollouts.api.common import InvalidValueError, parse_duration
@@ -19,9 +21,17 @@ from rollouts.api.common import InvalidValueError, parse_duration
 __all__ = ["DATE_FUNCTIONS"]
 
 
+def _short_text(value: Any, name: str) -> str:
+    text = need_str(value, name)
+    if len(text) > MAX_TIME_TEXT_CHARS:
+        raise ExprError(f"{name}(): {len(text)} characters is over the time text budget of {MAX_TIME_TEXT_CHARS}")
+    return text
+
+
 def _duration(value: Any) -> timedelta:
+    text = _short_text(value, "duration")
     try:
-        seconds = parse_duration(need_str(value, "duration"))
+        seconds = parse_duration(text)
     except InvalidValueError as err:
         raise ExprError(f"duration(): {err}") from err
     return timedelta(seconds=seconds or 0.0)
@@ -67,7 +77,7 @@ def _go_layout_to_strptime(layout: str) -> str:
 
 
 def _date(value: Any, *rest: Any) -> datetime:
-    text = need_str(value, "date")
+    text = _short_text(value, "date")
     zone: Any = UTC
     if len(rest) == 2:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -78,7 +88,7 @@ def _date(value: Any, *rest: Any) -> datetime:
             raise ExprError(f"date(): unknown time zone {rest[1]!r}") from err
     try:
         if rest:
-            parsed = datetime.strptime(text, _go_layout_to_strptime(need_str(rest[0], "date")))
+            parsed = datetime.strptime(text, _go_layout_to_strptime(_short_text(rest[0], "date")))
         else:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as err:

@@ -5,6 +5,12 @@ arguments) and the evaluator calls through it. Each family of builtins lives
 in its own module (predicates, scalars, sequences, dates) and exports its part
 of the table; this module joins them, so adding a function means one entry in
 one family plus its arity here.
+
+It also says what each builtin costs, for the evaluation budget
+(`budget.py`): most read their arguments' top level once (charged per
+element), a few walk them whole (charged per nested element), a few only
+look at them (free); those that return new arrays or strings are building
+builtins, whose results must fit the size budgets.
 """
 
 from __future__ import annotations
@@ -17,7 +23,14 @@ from rollouts.analysis.expr.predicates import PREDICATE_FUNCTIONS
 from rollouts.analysis.expr.scalars import SCALAR_FUNCTIONS
 from rollouts.analysis.expr.sequences import SEQUENCE_FUNCTIONS
 
-__all__ = ["ARITY", "BUILTINS", "PREDICATE_BUILTINS"]
+__all__ = [
+    "ARITY",
+    "BUILDING_BUILTINS",
+    "BUILTINS",
+    "CONSTANT_COST_BUILTINS",
+    "DEEP_COST_BUILTINS",
+    "PREDICATE_BUILTINS",
+]
 
 BUILTINS: dict[str, Callable[..., Any]] = {
     **PREDICATE_FUNCTIONS,
@@ -56,3 +69,36 @@ ARITY: dict[str, tuple[int, int]] = {
     "now": (0, 0),
     "date": (1, 3),
 }
+
+# Builtins that take constant time whatever the size of their arguments.
+CONSTANT_COST_BUILTINS = frozenset({"len", "first", "last", "get", "default", "isNil", "type"})
+
+# Builtins that walk their arguments whole (nested arrays and maps included).
+DEEP_COST_BUILTINS = frozenset({"toJSON", "string", "flatten", "uniq", "sort", "min", "max", "mean", "median"})
+
+# Builtins that return a new array or string, held to the collection and string budgets.
+BUILDING_BUILTINS = frozenset(
+    {
+        "map",
+        "filter",
+        "sort",
+        "reverse",
+        "keys",
+        "values",
+        "uniq",
+        "concat",
+        "flatten",
+        "split",
+        "repeat",
+        "join",
+        "replace",
+        "toJSON",
+        "fromJSON",
+        "string",
+        "upper",
+        "lower",
+        "trim",
+        "trimPrefix",
+        "trimSuffix",
+    }
+)

@@ -8,21 +8,30 @@ Operator semantics come from `values.py`, function calls go through the
 builtin table (`functions.py`).
 
 Every evaluation step passes through `Node.ev` (nodes implement `compute`),
-so a step or result-size budget belongs there alone; the root frame is made in
-`CompiledExpression.evaluate` and predicate frames only by
-`Frame.enter_predicate`, so per-evaluation state on the frame (such as that
-budget) reaches every step.
+which charges it to the evaluation's `Budget` (`budget.py`) and admits the
+results of nodes that build values only within the size budgets; the root
+frame is made in `CompiledExpression.evaluate` and predicate frames only by
+`Frame.enter_predicate`, so the one budget on the frame reaches every step.
+Nodes whose work grows with their operands (`in`, `==` on arrays, builtins
+reading whole arrays) charge that work too, before doing it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from rollouts.analysis.expr.budget import Budget, check_collection, check_int
 from rollouts.analysis.expr.errors import ExprError
-from rollouts.analysis.expr.functions import BUILTINS, PREDICATE_BUILTINS
+from rollouts.analysis.expr.functions import (
+    BUILDING_BUILTINS,
+    BUILTINS,
+    CONSTANT_COST_BUILTINS,
+    DEEP_COST_BUILTINS,
+    PREDICATE_BUILTINS,
+)
 from rollouts.analysis.expr.values import (
     Predicate,
     arith,
@@ -31,6 +40,7 @@ from rollouts.analysis.expr.values import (
     is_in,
     is_number,
     less,
+    match_cost,
     string_op,
     to_int,
     truth,
@@ -61,17 +71,22 @@ __all__ = [
 
 @dataclass(slots=True)
 class Frame:
-    """Variables, plus the element (#), index and accumulator of the innermost predicate."""
+    """Variables, the evaluation's budget, and the element (#), index and accumulator of the innermost predicate."""
 
     variables: dict[str, Any]
     pointer: Any = None
     index: int = 0
     acc: Any = None
     in_predicate: bool = False
+    budget: Budget = field(default_factory=Budget)
 
     def enter_predicate(self, *, element: Any, index: int, acc: Any) -> Frame:
-        """The frame of a predicate body called for one element: same variables, new `#`, `#index`, `#acc`."""
-        return Frame(self.variables, element, index, acc, in_predicate=True)
+        """A predicate body's frame for one element: same variables and budget, new `#`, `#index`, `#acc`.
+
+        Making the frame and calling the body is charged as one step.
+        """
+        self.budget.charge(1)
+        return Frame(self.variables, element, index, acc, in_predicate=True, budget=self.budget)
 
 
 class Node:
@@ -80,16 +95,24 @@ class Node:
     line: int = 0
     column: int = 0
     children: ClassVar[tuple[str, ...]] = ()
+    # Whether this node makes new values (operators, literals, building builtins)
+    # rather than handing back ones that exist (variables, members, `#`).
+    builds: bool = False
 
     def ev(self, frame: Frame) -> Any:
         """The value of this node in `frame`.
 
         Every evaluation step goes through here, whoever asks (a parent node, a
         predicate body called by a builtin, the compiled expression's root), so
-        a step or result-size budget is enforced in this one method. Subclasses
-        implement `compute`, never `ev`.
+        the budget is enforced in this one method: each step is charged, and a
+        value this node built is admitted only within the size budgets (its
+        size charged too). Subclasses implement `compute`, never `ev`.
         """
-        return self.compute(frame)
+        frame.budget.charge(1)
+        value = self.compute(frame)
+        if self.builds:
+            return frame.budget.admit(value)
+        return value
 
     def compute(self, frame: Frame) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -171,11 +194,14 @@ class Slice(Node):
             raise ExprError(f"cannot slice {type_name(container)}")
         low = 0 if self.low is None else to_int(self.low.ev(frame), "slice index")
         high = len(container) if self.high is None else to_int(self.high.ev(frame), "slice index")
-        return container[low:high]
+        result = container[low:high]
+        frame.budget.charge_size(result)
+        return result
 
 
 class Unary(Node):
     children = ("operand",)
+    builds = True
 
     def __init__(self, op: str, operand: Node) -> None:
         self.op = op
@@ -192,6 +218,7 @@ class Unary(Node):
 
 class Binary(Node):
     children = ("left", "right")
+    builds = True
 
     def __init__(self, op: str, left: Node, right: Node, *, negate: bool = False) -> None:
         self.op = op
@@ -207,6 +234,7 @@ class Binary(Node):
         if op in ("&&", "and"):
             return truth(left, op) and truth(self.right.ev(frame), op)
         right = self.right.ev(frame)
+        self._charge_operands(frame.budget, left, right)
         result: Any
         if op == "==":
             result = equal(left, right)
@@ -219,10 +247,25 @@ class Binary(Node):
         elif op in ("contains", "startsWith", "endsWith", "matches"):
             result = string_op(left, right, op=op)
         elif op == "..":
-            result = list(range(to_int(left, ".."), to_int(right, "..") + 1))
+            low, high = to_int(left, ".."), to_int(right, "..")
+            check_collection(high - low + 1, "range")
+            result = list(range(low, high + 1))
         else:
             result = arith(left, right, op=op)
         return (not result) if self.negate else result
+
+    def _charge_operands(self, budget: Budget, left: Any, right: Any) -> None:
+        """Charge what the operator reads: all of both sides when comparing arrays or maps, else their top level."""
+        if self.op in ("==", "!=", "in") and (
+            isinstance(left, list | tuple | dict) or isinstance(right, list | tuple | dict)
+        ):
+            budget.charge_deep(left)
+            budget.charge_deep(right)
+        else:
+            budget.charge_size(left)
+            budget.charge_size(right)
+            if self.op == "matches" and isinstance(left, str) and isinstance(right, str):
+                budget.charge(match_cost(left, right))
 
 
 class Ternary(Node):
@@ -257,6 +300,7 @@ class Coalesce(Node):
 
 class ArrayLiteral(Node):
     children = ("items",)
+    builds = True
 
     def __init__(self, items: list[Node]) -> None:
         self.items = items
@@ -267,6 +311,7 @@ class ArrayLiteral(Node):
 
 class MapLiteral(Node):
     children = ("pairs",)
+    builds = True
 
     def __init__(self, pairs: list[tuple[Node, Node]]) -> None:
         self.pairs = pairs
@@ -314,6 +359,7 @@ class Call(Node):
         self.name = name
         self.args = args
         self.impl = BUILTINS[name]
+        self.builds = name in BUILDING_BUILTINS
 
     def compute(self, frame: Frame) -> Any:
         if self.name in PREDICATE_BUILTINS:
@@ -324,9 +370,24 @@ class Call(Node):
             values.extend(arg.ev(frame) for arg in self.args[2:])
         else:
             values = [arg.ev(frame) for arg in self.args]
+        self._charge_arguments(frame.budget, values)
         try:
-            return self.impl(*values)
+            result = self.impl(*values)
         except ExprError:
             raise
         except (TypeError, ValueError, OverflowError, ZeroDivisionError, KeyError) as err:
             raise ExprError(f"{self.name}(): {err}") from err
+        if isinstance(result, int) and not isinstance(result, bool):
+            check_int(result)
+        return result
+
+    def _charge_arguments(self, budget: Budget, values: list[Any]) -> None:
+        """Charge, before the call, what the builtin will read of its arguments (see `functions.py`)."""
+        if self.name in CONSTANT_COST_BUILTINS:
+            return
+        deep = self.name in DEEP_COST_BUILTINS
+        for value in values:
+            if deep:
+                budget.charge_deep(value)
+            else:
+                budget.charge_size(value)

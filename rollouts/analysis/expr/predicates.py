@@ -2,6 +2,8 @@
 
 Their second argument is a `{ ... }` closure (a `Predicate`) called once per
 element; a predicate that must decide must give a bool, as in expr-lang.
+map and filter refuse, before building anything, an input longer than the
+collection budget (`budget.py`), since their result can be that long.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rollouts.analysis.expr.budget import check_collection
 from rollouts.analysis.expr.errors import ExprError
 from rollouts.analysis.expr.values import Predicate, arith, items_of, truth, type_name
 
@@ -39,11 +42,15 @@ def _one(seq: Any, fn: Predicate) -> bool:
 
 
 def _filter(seq: Any, fn: Predicate) -> list[Any]:
-    return [e for i, e in enumerate(items_of(seq, "filter")) if _pred(fn, e, i, "filter")]
+    items = items_of(seq, "filter")
+    check_collection(len(items), "filter()")
+    return [e for i, e in enumerate(items) if _pred(fn, e, i, "filter")]
 
 
 def _map(seq: Any, fn: Predicate) -> list[Any]:
-    return [fn(e, i) for i, e in enumerate(items_of(seq, "map"))]
+    items = items_of(seq, "map")
+    check_collection(len(items), "map()")
+    return [fn(e, i) for i, e in enumerate(items)]
 
 
 def _count(seq: Any, fn: Predicate | None = None) -> int:

@@ -1,17 +1,21 @@
 """Builtins over strings, arrays and maps: len, trim/split/join..., first/last/get, sort, uniq, JSON.
 
 expr-lang's string and collection functions, with its nil-for-missing
-reading (`first([])` and `get(m, "absent")` are nil, not errors).
+reading (`first([])` and `get(m, "absent")` are nil, not errors). Those that
+can make something much bigger than their arguments (repeat, join, replace,
+split, concat) check the size budgets (`budget.py`) before building it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Hashable
 from typing import Any
 
+from rollouts.analysis.expr.budget import check_collection, check_string
 from rollouts.analysis.expr.errors import ExprError
-from rollouts.analysis.expr.values import equal, fetch, items_of, need_str, to_int, type_name
+from rollouts.analysis.expr.values import fetch, is_number, items_of, need_str, to_int, type_name
 
 __all__ = ["SEQUENCE_FUNCTIONS"]
 
@@ -66,23 +70,75 @@ def _flatten(value: Any) -> list[Any]:
     return out
 
 
+def _uniq_key(value: Any) -> Hashable | None:
+    """A key equal for values `equal` calls equal, or None for values equal to nothing (NaN, and arrays holding it)."""
+    if value is None or isinstance(value, bool | str):
+        return (type(value).__name__, value)
+    if is_number(value):
+        return None if math.isnan(value) else ("number", value)
+    if isinstance(value, list | tuple):
+        keys = [_uniq_key(item) for item in value]
+        return None if any(key is None for key in keys) else ("array", tuple(keys))
+    if isinstance(value, dict):
+        pairs = [(name, _uniq_key(item)) for name, item in value.items()]
+        return None if any(key is None for _, key in pairs) else ("map", frozenset(pairs))
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (type(value), value)
+
+
 def _uniq(value: Any) -> list[Any]:
+    """The distinct elements in first-seen order, by `equal`; linear time (keys, not pairwise comparisons)."""
     out: list[Any] = []
+    seen: set[Hashable] = set()
     for item in items_of(value, "uniq"):
-        if not any(equal(item, seen) for seen in out):
+        key = _uniq_key(item)
+        if key is None:
+            out.append(item)
+        elif key not in seen:
+            seen.add(key)
             out.append(item)
     return out
 
 
 def _concat(*values: Any) -> list[Any]:
+    parts = [items_of(value, "concat") for value in values]
+    check_collection(sum(len(part) for part in parts), "concat()")
     out: list[Any] = []
-    for value in values:
-        out.extend(items_of(value, "concat"))
+    for part in parts:
+        out.extend(part)
     return out
 
 
 def _join(value: Any, sep: str = "") -> str:
-    return need_str(sep, "join").join(need_str(v, "join") for v in items_of(value, "join"))
+    parts = [need_str(v, "join") for v in items_of(value, "join")]
+    separator = need_str(sep, "join")
+    check_string(sum(len(part) for part in parts) + len(separator) * max(len(parts) - 1, 0), "join()")
+    return separator.join(parts)
+
+
+def _repeat(value: Any, count: Any) -> str:
+    text = need_str(value, "repeat")
+    times = to_int(count, "repeat count")
+    check_string(len(text) * max(times, 0), "repeat()")
+    return text * times
+
+
+def _replace(value: Any, old: Any, new: Any) -> str:
+    text = need_str(value, "replace")
+    old_text, new_text = need_str(old, "replace"), need_str(new, "replace")
+    check_string(len(text) + text.count(old_text) * (len(new_text) - len(old_text)), "replace()")
+    return text.replace(old_text, new_text)
+
+
+def _split(value: Any, sep: Any) -> list[str]:
+    text = need_str(value, "split")
+    separator = need_str(sep, "split")
+    if separator:
+        check_collection(text.count(separator) + 1, "split()")
+    return text.split(separator)
 
 
 def _from_json(value: Any) -> Any:
@@ -100,9 +156,9 @@ SEQUENCE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "trimSuffix": lambda s, p: need_str(s, "trimSuffix").removesuffix(p),
     "upper": lambda s: need_str(s, "upper").upper(),
     "lower": lambda s: need_str(s, "lower").lower(),
-    "split": lambda s, sep: need_str(s, "split").split(sep),
-    "replace": lambda s, old, new: need_str(s, "replace").replace(old, new),
-    "repeat": lambda s, n: need_str(s, "repeat") * to_int(n, "repeat count"),
+    "split": _split,
+    "replace": _replace,
+    "repeat": _repeat,
     "indexOf": lambda s, sub: need_str(s, "indexOf").find(sub),
     "lastIndexOf": lambda s, sub: need_str(s, "lastIndexOf").rfind(sub),
     "hasPrefix": lambda s, p: need_str(s, "hasPrefix").startswith(p),

@@ -7,6 +7,14 @@ zero, `**` gives a float, division by zero gives ±Inf/NaN, `1 == 1.0` is true,
 `true == 1` is false, NaN compares false, a missing map key reads as nil.
 Both the evaluator (`nodes.py`) and the builtins use these rules, so they live
 here, below both.
+
+`matches` uses RE2 (google-re2), Go's regexp syntax with linear-time
+matching, as Argo does; a pattern RE2 rejects (a backreference, a
+lookaround) is an `ExprError`. RE2 is linear in the text but also in the
+size of the compiled pattern once its DFA gives up (`x{1,1000}x{1,1000}z`
+over a 1 MiB string took 38 s), so `match_cost` tells the evaluator what a
+match may cost before it runs. Joining two strings or arrays with `+` checks
+the size budgets (`budget.py`) before building the result.
 """
 
 from __future__ import annotations
@@ -14,10 +22,12 @@ from __future__ import annotations
 import abc
 import functools
 import math
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
+import re2  # type: ignore[import-untyped]
+
+from rollouts.analysis.expr.budget import check_collection, check_string
 from rollouts.analysis.expr.errors import ExprError
 
 __all__ = [
@@ -30,6 +40,7 @@ __all__ = [
     "is_number",
     "items_of",
     "less",
+    "match_cost",
     "need_str",
     "string_op",
     "to_int",
@@ -149,8 +160,10 @@ def _time_arith(left: Any, right: Any, *, op: str) -> Any:
 def arith(left: Any, right: Any, *, op: str) -> Any:
     if op == "+":
         if isinstance(left, str) and isinstance(right, str):
+            check_string(len(left) + len(right), "string +")
             return left + right
         if isinstance(left, list) and isinstance(right, list):
+            check_collection(len(left) + len(right), "array +")
             return left + right
     if isinstance(left, datetime | timedelta) or isinstance(right, datetime | timedelta):
         return _time_arith(left, right, op=op)
@@ -182,12 +195,35 @@ def arith(left: Any, right: Any, *, op: str) -> Any:
         return math.nan
 
 
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # the error is ours to report, not RE2's to print on stderr
+    options.never_capture = True  # `matches` only asks whether there is a match
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
 @functools.lru_cache(maxsize=256)
-def _regex(pattern: str) -> re.Pattern[str]:
+def _regex(pattern: str) -> Any:
+    """`pattern` compiled by RE2 (Go's regexp syntax, linear-time matching), cached for the 256 most recent."""
     try:
-        return re.compile(pattern)
-    except re.error as err:
-        raise ExprError(f"invalid regular expression {pattern!r}: {err}") from err
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as err:
+        reason = err.args[0].decode(errors="replace") if err.args and isinstance(err.args[0], bytes) else str(err)
+        raise ExprError(f"invalid regular expression {pattern!r}: {reason}") from err
+
+
+# Worst case measured for RE2's NFA fallback: about 10 ns per (text byte x pattern instruction);
+# a budget step stands for about a microsecond.
+_MATCH_UNITS_PER_STEP = 64
+
+
+def match_cost(text: str, pattern: str) -> int:
+    """Budget steps `text matches pattern` may take at worst: text bytes times the pattern's program size."""
+    size = len(text) if text.isascii() else 4 * len(text)
+    return size * int(_regex(pattern).programsize) // _MATCH_UNITS_PER_STEP
 
 
 def string_op(left: Any, right: Any, *, op: str) -> bool:
