@@ -102,6 +102,8 @@ class GitSyncController:
 
         def on_change(event: str, obj: Object, old: Object | None) -> None:
             if event == "DELETED":
+                # Its cached renders and the clones only it used go with it.
+                self.renderer.forget(object_key(obj))
                 return
             if event == "ADDED" or old is None:
                 enqueue(object_key(obj))

@@ -63,10 +63,16 @@ async def desired_state(
     source = gitsync.spec.source
     secrets = credentials.secrets() if credentials else []
     destination = destination_namespace(gitsync)
+    owner = f"{gitsync.metadata.namespace}/{gitsync.metadata.name}"
     try:
-        commit = await renderer.resolve(source, credentials)
+        commit = await renderer.resolve(source, credentials, owner=owner)
         objects = await renderer.render(
-            source, commit=commit, namespace=destination, app_name=gitsync.metadata.name or ""
+            source,
+            commit=commit,
+            namespace=destination,
+            app_name=gitsync.metadata.name or "",
+            credentials=credentials,
+            owner=owner,
         )
         desired = await prepare(
             objects,
