@@ -154,7 +154,7 @@ class GitSyncController:
         force_sync = _annotations(raw).get(REFRESH_ANNOTATION, "").strip().lower() == FORCE_SYNC_VALUE
         secrets: list[str] = []
         try:
-            credentials = await load_credentials(self.client, gitsync)
+            credentials = await load_credentials(self._client_for(gitsync), gitsync)
             secrets = credentials.secrets() if credentials else []
             commit, desired = await desired_state(
                 gitsync, renderer=self.renderer, discovery=self.discovery, credentials=credentials
@@ -193,6 +193,7 @@ class GitSyncController:
                 "history": history or None,
                 "reconciledAt": format_time(self.clock()),
                 "observedGeneration": gitsync.metadata.generation,
+                "refreshInterval": f"{refresh:g}s",
             }
         )
         await self._write_status(raw, status)
@@ -206,7 +207,8 @@ class GitSyncController:
         With spec.serviceAccountName (or the controller's default) every such
         request is authorised as that ServiceAccount of the GitSync's namespace,
         so a namespace's RBAC, not the controller's, bounds what its GitSyncs can
-        change. Status, events and the credentials Secret use the controller's own rights.
+        change and which credentials Secret they can use. Status and events use the
+        controller's own rights.
         """
         account = gitsync.spec.service_account_name or self.default_service_account
         if not account:
@@ -240,6 +242,8 @@ class GitSyncController:
     async def _report_error(self, raw: Object, gitsync: GitSync | None, *, message: str, condition: str) -> None:
         """Status and a Warning event for a failure before any apply; the cluster is left as it was."""
         status = error_status(raw, message=message, condition=condition, now=format_time(self.clock()))
+        if gitsync is not None:
+            status["refreshInterval"] = f"{gitsync.spec.refresh_seconds():g}s"
         await self.events.record(raw, reason=condition, message=message, type="Warning")
         await self._write_status(raw, status)
 

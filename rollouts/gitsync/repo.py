@@ -229,11 +229,14 @@ class RepoCache:
                     if not _SHA.match(wanted.lower()):
                         raise GitError(f"cannot fetch revision {wanted!r} of {redact_url(url)}: {error}") from None
                     # Some servers refuse a bare sha in `want`: fetch everything, then look it up.
-                    await self._git(
-                        "fetch", "--quiet", "--force", "--", url,
-                        "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*",
-                        git_dir=git_dir, env=env, secrets=secrets,
-                    )  # fmt: skip
+                    try:
+                        await self._git(
+                            "fetch", "--quiet", "--force", "--", url,
+                            "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*",
+                            git_dir=git_dir, env=env, secrets=secrets,
+                        )  # fmt: skip
+                    except GitError as again:
+                        raise GitError(f"cannot fetch revision {wanted!r} of {redact_url(url)}: {again}") from None
                     sha = await self._git(
                         "rev-parse", "--verify", "--quiet", "--end-of-options", f"{wanted}^{{commit}}",
                         git_dir=git_dir, env=env, secrets=secrets, check=False,

@@ -23,11 +23,12 @@ class GitServer:
     username: str
     password: str
     refused: list[str]  # paths of requests answered 401
+    requests: list[str]  # paths of every request
 
 
 def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
     if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             size = int(handler.rfile.readline().strip() or b"0", 16)
             if size == 0:
@@ -43,6 +44,7 @@ def git_http_server(root: Path, *, username: str, password: str) -> Iterator[Git
     """Serve the repositories under `root` to requests carrying username:password, on 127.0.0.1."""
     expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
     refused: list[str] = []
+    requests: list[str] = []
     backend = subprocess.run(["git", "--exec-path"], capture_output=True, text=True, check=True).stdout.strip()
 
     class Handler(BaseHTTPRequestHandler):
@@ -50,6 +52,7 @@ def git_http_server(root: Path, *, username: str, password: str) -> Iterator[Git
             pass
 
         def _serve(self) -> None:
+            requests.append(self.path)
             body = _read_body(self) if self.command == "POST" else b""
             if self.headers.get("Authorization") != expected:
                 refused.append(self.path)
@@ -100,7 +103,11 @@ def git_http_server(root: Path, *, username: str, password: str) -> Iterator[Git
     thread.start()
     try:
         yield GitServer(
-            url=f"http://127.0.0.1:{server.server_address[1]}/", username=username, password=password, refused=refused
+            url=f"http://127.0.0.1:{server.server_address[1]}/",
+            username=username,
+            password=password,
+            refused=refused,
+            requests=requests,
         )
     finally:
         server.shutdown()
