@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -40,7 +41,7 @@ from rollouts.gitsync.compare import SYNCED, compare, prune_candidates
 from rollouts.gitsync.desired import SyncSourceError, desired_state, load_credentials
 from rollouts.gitsync.discovery import Discovery
 from rollouts.gitsync.prune import PruneCandidate
-from rollouts.gitsync.redact import redact
+from rollouts.gitsync.redact import redact, rendered_secret_values
 from rollouts.gitsync.repo import RepoCache
 from rollouts.gitsync.source import Renderer
 from rollouts.gitsync.status import (
@@ -136,7 +137,8 @@ class GitSyncController:
         try:
             return await self._reconcile(raw)
         except Exception as error:  # one bad GitSync must never stop the controller
-            log.exception("gitsync %s: reconcile failed", key)
+            # The traceback goes through redact too: an exception's text may hold a URL with credentials.
+            log.error("gitsync %s: reconcile failed: %s", key, redact("".join(traceback.format_exception(error))))
             message = redact(f"internal error: {error}")
             with contextlib.suppress(Exception):
                 await self._report_error(raw, None, message=message, condition="ComparisonError")
@@ -172,7 +174,10 @@ class GitSyncController:
         if wants_sync(
             previous, automated=gitsync.spec.automated, commit=commit, out_of_sync=out_of_sync, forced=force_sync
         ):
-            operation, synced_ok = await self._sync(raw, gitsync, commit=commit, desired=desired, candidates=candidates)
+            secrets += rendered_secret_values(item.obj for item in desired)
+            operation, synced_ok = await self._sync(
+                raw, gitsync, commit=commit, desired=desired, candidates=candidates, secrets=secrets
+            )
             if synced_ok:
                 history = next_history(history, commit=commit, operation=operation)
                 compared = await compare(client, desired)
@@ -223,6 +228,7 @@ class GitSyncController:
         commit: str,
         desired: list[Desired],
         candidates: list[PruneCandidate],
+        secrets: list[str],
     ) -> tuple[dict[str, Any], bool]:
         """Apply (and prune); returns the finished operationState and whether it succeeded."""
         started = format_time(self.clock())
@@ -231,7 +237,12 @@ class GitSyncController:
             self._client_for(gitsync), gitsync, desired=desired, candidates=candidates, discovery=self.discovery
         )
         operation, succeeded = finished_operation(
-            commit, started=started, finished=format_time(self.clock()), outcome=outcome, pruned=pruned
+            commit,
+            started=started,
+            finished=format_time(self.clock()),
+            outcome=outcome,
+            pruned=pruned,
+            secrets=secrets,
         )
         if succeeded:
             await self.events.record(raw, reason="OperationCompleted", message=operation["message"])

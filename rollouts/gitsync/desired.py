@@ -15,7 +15,7 @@ from typing import Any
 from rollouts.api.gitsync import GitSync
 from rollouts.gitsync.apply import Desired, PrepareError, prepare
 from rollouts.gitsync.discovery import Discovery
-from rollouts.gitsync.redact import redact, redact_url
+from rollouts.gitsync.redact import redact, redact_url, rendered_secret_values
 from rollouts.gitsync.renderers import RenderError
 from rollouts.gitsync.repo import Credentials, GitError
 from rollouts.gitsync.source import Renderer
@@ -92,6 +92,7 @@ async def desired_state(
             credentials=credentials,
             owner=owner,
         )
+        secrets += rendered_secret_values(objects)  # an error about a rendered Secret must not quote it
         desired = await prepare(
             objects,
             discovery=discovery,
