@@ -271,9 +271,11 @@ class RepoCache:
     def _touch(self, name: str, owner: str) -> None:
         """Record a use of clone `name` by `owner`; drop the least recently used clones over the limit."""
         if owner:
-            for other, owners in self._owners.items():
-                if other != name:
+            for other, owners in list(self._owners.items()):
+                if other != name and owner in owners:
                     owners.discard(owner)  # a GitSync uses one clone at a time
+                    if not owners:
+                        self._remove(other)  # its URL or credentials changed: the old clone is nobody's
             self._owners.setdefault(name, set()).add(owner)
         self._used[name] = None
         self._used.move_to_end(name)

@@ -10,6 +10,7 @@ so an unchanged commit is never rendered twice.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import OrderedDict
 from typing import Any
@@ -44,7 +45,8 @@ async def render(request: RenderRequest) -> list[dict[str, Any]]:
     except UnsafeArgumentError as error:
         raise RenderError(str(error)) from None
     try:
-        check_symlinks(request.root)
+        # A walk of the whole checkout: in a worker thread, so a huge repository never stalls the loop.
+        await asyncio.to_thread(check_symlinks, request.root)
         path = request.source.path or "."
         app_dir = resolve_inside(request.root, request.root, path, what="path")
     except UnsafePathError as error:

@@ -73,3 +73,13 @@ async def test_clones_of_a_deleted_gitsync_are_removed_and_their_number_is_bound
     await cache.fetch(str(repos[0]), None, owner="ns/one")
     await cache.fetch(str(repos[2]), None, owner="ns/four")
     assert len(cache.repositories()) == 2  # the least recently used clone (repo1) went
+
+
+async def test_a_clone_left_behind_by_a_changed_repo_url_is_removed(tmp_path: Path) -> None:
+    first = make_repo(tmp_path / "first", {"a.yaml": CONFIGMAP})
+    second = make_repo(tmp_path / "second", {"a.yaml": CONFIGMAP})
+    cache = RepoCache(tmp_path / "cache")
+    await cache.fetch(str(first), None, owner="ns/app")
+    (old,) = cache.repositories()
+    await cache.fetch(str(second), None, owner="ns/app")
+    assert old not in cache.repositories() and len(cache.repositories()) == 1
