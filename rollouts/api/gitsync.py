@@ -23,6 +23,11 @@ GITSYNC_KIND = "GitSync"
 GITSYNC_PLURAL = "gitsyncs"
 
 DEFAULT_REFRESH_SECONDS = 180.0
+# The shortest poll we honour: a GitSync asking for `1ms` would turn the controller into a
+# fetch loop against its Git server. Argo CD polls every 180s by default (timeout.reconciliation)
+# and expects webhooks for anything faster; we keep 180s as the default and clamp shorter
+# values up to this floor. The interval in effect is written to status.refreshInterval.
+MIN_REFRESH_SECONDS = 10.0
 HISTORY_LIMIT = 10
 
 # Annotations on the GitSync: a refresh request (any value), cleared once handled.
@@ -122,18 +127,23 @@ class GitSyncSpec(K8sModel):
     source: ApplicationSource
     destination: ApplicationDestination | None = None
     sync_policy: SyncPolicy | None = None
-    # Go duration ("180s", "5m"); how often Git is polled for a new commit.
+    # Go duration ("180s", "5m"); how often Git is polled for a new commit. Shorter than
+    # MIN_REFRESH_SECONDS (10s) is clamped up; status.refreshInterval shows the value in effect.
     refresh_interval: str | None = None
-    # Secret (in the GitSync's namespace) holding repository credentials:
-    # `username` + `password` (token) for https, `sshPrivateKey` for ssh.
+    # Secret (in the GitSync's namespace) holding repository credentials, in the shape of an
+    # Argo CD repository Secret: `url` (required: the repository URL, or a URL prefix, the
+    # credentials were issued for; they are sent only to a repoURL it covers on a path
+    # boundary), `username` + `password` (token) for https, `sshPrivateKey` for ssh. It is
+    # read as the GitSync's service account when it has one, so RBAC decides who may use it.
     credentials_secret: str | None = None
     # Ours (like Flux's Kustomization): a ServiceAccount in the GitSync's namespace whose RBAC
     # rights the apply, prune and drift checks run with, through Kubernetes impersonation.
     service_account_name: str | None = None
 
     def refresh_seconds(self) -> float:
+        """The poll interval in effect: refreshInterval (default 180s), never below MIN_REFRESH_SECONDS."""
         seconds = parse_duration(self.refresh_interval)
-        return DEFAULT_REFRESH_SECONDS if seconds is None or seconds <= 0 else seconds
+        return DEFAULT_REFRESH_SECONDS if seconds is None or seconds <= 0 else max(seconds, MIN_REFRESH_SECONDS)
 
     def has_option(self, option: str) -> bool:
         options = (self.sync_policy.sync_options if self.sync_policy else None) or []
@@ -210,6 +220,8 @@ class GitSyncStatus(K8sModel):
     reconciled_at: str | None = None
     history: list[RevisionHistory] | None = None
     observed_generation: int | None = None
+    # The poll interval in effect (spec.refreshInterval after the MIN_REFRESH_SECONDS floor), e.g. "10s".
+    refresh_interval: str | None = None
 
 
 class GitSync(K8sModel):

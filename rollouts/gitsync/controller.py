@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -40,7 +41,7 @@ from rollouts.gitsync.compare import SYNCED, compare, prune_candidates
 from rollouts.gitsync.desired import SyncSourceError, desired_state, load_credentials
 from rollouts.gitsync.discovery import Discovery
 from rollouts.gitsync.prune import PruneCandidate
-from rollouts.gitsync.redact import redact
+from rollouts.gitsync.redact import redact, rendered_secret_values
 from rollouts.gitsync.repo import RepoCache
 from rollouts.gitsync.source import Renderer
 from rollouts.gitsync.status import (
@@ -102,6 +103,8 @@ class GitSyncController:
 
         def on_change(event: str, obj: Object, old: Object | None) -> None:
             if event == "DELETED":
+                # Its cached renders and the clones only it used go with it.
+                self.renderer.forget(object_key(obj))
                 return
             if event == "ADDED" or old is None:
                 enqueue(object_key(obj))
@@ -134,7 +137,8 @@ class GitSyncController:
         try:
             return await self._reconcile(raw)
         except Exception as error:  # one bad GitSync must never stop the controller
-            log.exception("gitsync %s: reconcile failed", key)
+            # The traceback goes through redact too: an exception's text may hold a URL with credentials.
+            log.error("gitsync %s: reconcile failed: %s", key, redact("".join(traceback.format_exception(error))))
             message = redact(f"internal error: {error}")
             with contextlib.suppress(Exception):
                 await self._report_error(raw, None, message=message, condition="ComparisonError")
@@ -152,7 +156,7 @@ class GitSyncController:
         force_sync = _annotations(raw).get(REFRESH_ANNOTATION, "").strip().lower() == FORCE_SYNC_VALUE
         secrets: list[str] = []
         try:
-            credentials = await load_credentials(self.client, gitsync)
+            credentials = await load_credentials(self._client_for(gitsync), gitsync)
             secrets = credentials.secrets() if credentials else []
             commit, desired = await desired_state(
                 gitsync, renderer=self.renderer, discovery=self.discovery, credentials=credentials
@@ -170,7 +174,10 @@ class GitSyncController:
         if wants_sync(
             previous, automated=gitsync.spec.automated, commit=commit, out_of_sync=out_of_sync, forced=force_sync
         ):
-            operation, synced_ok = await self._sync(raw, gitsync, commit=commit, desired=desired, candidates=candidates)
+            secrets += rendered_secret_values(item.obj for item in desired)
+            operation, synced_ok = await self._sync(
+                raw, gitsync, commit=commit, desired=desired, candidates=candidates, secrets=secrets
+            )
             if synced_ok:
                 history = next_history(history, commit=commit, operation=operation)
                 compared = await compare(client, desired)
@@ -191,6 +198,7 @@ class GitSyncController:
                 "history": history or None,
                 "reconciledAt": format_time(self.clock()),
                 "observedGeneration": gitsync.metadata.generation,
+                "refreshInterval": f"{refresh:g}s",
             }
         )
         await self._write_status(raw, status)
@@ -204,7 +212,8 @@ class GitSyncController:
         With spec.serviceAccountName (or the controller's default) every such
         request is authorised as that ServiceAccount of the GitSync's namespace,
         so a namespace's RBAC, not the controller's, bounds what its GitSyncs can
-        change. Status, events and the credentials Secret use the controller's own rights.
+        change and which credentials Secret they can use. Status and events use the
+        controller's own rights.
         """
         account = gitsync.spec.service_account_name or self.default_service_account
         if not account:
@@ -219,6 +228,7 @@ class GitSyncController:
         commit: str,
         desired: list[Desired],
         candidates: list[PruneCandidate],
+        secrets: list[str],
     ) -> tuple[dict[str, Any], bool]:
         """Apply (and prune); returns the finished operationState and whether it succeeded."""
         started = format_time(self.clock())
@@ -227,7 +237,12 @@ class GitSyncController:
             self._client_for(gitsync), gitsync, desired=desired, candidates=candidates, discovery=self.discovery
         )
         operation, succeeded = finished_operation(
-            commit, started=started, finished=format_time(self.clock()), outcome=outcome, pruned=pruned
+            commit,
+            started=started,
+            finished=format_time(self.clock()),
+            outcome=outcome,
+            pruned=pruned,
+            secrets=secrets,
         )
         if succeeded:
             await self.events.record(raw, reason="OperationCompleted", message=operation["message"])
@@ -238,6 +253,8 @@ class GitSyncController:
     async def _report_error(self, raw: Object, gitsync: GitSync | None, *, message: str, condition: str) -> None:
         """Status and a Warning event for a failure before any apply; the cluster is left as it was."""
         status = error_status(raw, message=message, condition=condition, now=format_time(self.clock()))
+        if gitsync is not None:
+            status["refreshInterval"] = f"{gitsync.spec.refresh_seconds():g}s"
         await self.events.record(raw, reason=condition, message=message, type="Warning")
         await self._write_status(raw, status)
 

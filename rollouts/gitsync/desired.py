@@ -15,10 +15,11 @@ from typing import Any
 from rollouts.api.gitsync import GitSync
 from rollouts.gitsync.apply import Desired, PrepareError, prepare
 from rollouts.gitsync.discovery import Discovery
-from rollouts.gitsync.redact import redact
+from rollouts.gitsync.redact import redact, redact_url, rendered_secret_values
 from rollouts.gitsync.renderers import RenderError
 from rollouts.gitsync.repo import Credentials, GitError
 from rollouts.gitsync.source import Renderer
+from rollouts.gitsync.urls import url_prefix_matches
 from rollouts.kube.client import KubeClient
 from rollouts.kube.errors import KubeError, NotFoundError
 from rollouts.kube.resources import SECRETS
@@ -35,7 +36,13 @@ def destination_namespace(gitsync: GitSync) -> str:
 
 
 async def load_credentials(client: KubeClient, gitsync: GitSync) -> Credentials | None:
-    """The repository credentials from spec.credentialsSecret (in the GitSync's namespace), if any."""
+    """The repository credentials from spec.credentialsSecret (in the GitSync's namespace), if any.
+
+    `client` is the GitSync's identity (its service account when it has one), so a
+    GitSync can only use a Secret its account may read. The Secret's `url` (as in
+    an Argo CD repository Secret) names the repository URL prefix the credentials
+    were issued for; they are used only when it covers spec.source.repoURL.
+    """
     name = gitsync.spec.credentials_secret
     if not name:
         return None
@@ -49,6 +56,17 @@ async def load_credentials(client: KubeClient, gitsync: GitSync) -> Credentials 
     for key, value in (secret.get("data") or {}).items():
         with contextlib.suppress(ValueError, UnicodeDecodeError):
             data[key] = base64.b64decode(value).decode()
+    issued_for = data.get("url", "")
+    if not issued_for:
+        raise SyncSourceError(
+            f"credentials Secret {name!r} has no 'url' key: set it to the repository URL (or a URL prefix) "
+            "the credentials are for"
+        )
+    if not url_prefix_matches(issued_for, gitsync.spec.source.repo_url):
+        raise SyncSourceError(
+            f"credentials Secret {name!r} is for {redact_url(issued_for)!r}, which does not cover repoURL "
+            f"{redact_url(gitsync.spec.source.repo_url)!r}: not sending them there"
+        )
     return Credentials.from_secret_data(data)
 
 
@@ -63,11 +81,18 @@ async def desired_state(
     source = gitsync.spec.source
     secrets = credentials.secrets() if credentials else []
     destination = destination_namespace(gitsync)
+    owner = f"{gitsync.metadata.namespace}/{gitsync.metadata.name}"
     try:
-        commit = await renderer.resolve(source, credentials)
+        commit = await renderer.resolve(source, credentials, owner=owner)
         objects = await renderer.render(
-            source, commit=commit, namespace=destination, app_name=gitsync.metadata.name or ""
+            source,
+            commit=commit,
+            namespace=destination,
+            app_name=gitsync.metadata.name or "",
+            credentials=credentials,
+            owner=owner,
         )
+        secrets += rendered_secret_values(objects)  # an error about a rendered Secret must not quote it
         desired = await prepare(
             objects,
             discovery=discovery,

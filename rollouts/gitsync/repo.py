@@ -1,10 +1,15 @@
 """Fetch Git repositories into a cache and hand each render a private checkout.
 
-One bare clone per repository URL lives under the cache root (named by a hash
-of the URL without credentials); an asyncio lock per URL serialises fetches
-into it. A fetch is shallow (`--depth 1`) of exactly the wanted revision
-(branch, tag, commit, default HEAD) and resolves to a commit sha; a commit the
-cache already holds is not fetched again.
+One bare clone per repository URL *and credentials* lives under the cache
+root (named by a hash of both), so a clone's content is only served to a
+GitSync that could fetch it itself: one without credentials cannot name a
+commit id that another GitSync's credentials fetched and get it without
+asking the remote. An asyncio lock per clone serialises fetches into it. A
+fetch is shallow (`--depth 1`) of exactly the wanted revision (branch, tag,
+commit, default HEAD) and resolves to a commit sha; a commit the clone already
+holds is not fetched again. The URL and revision are refused when they start
+with `-` and reach git after `--` anyway; only the file, git, http(s) and ssh
+transports are allowed, and a file URL into the cache itself is refused.
 
 Each render gets its own checkout in a fresh `mkdtemp` directory (random name,
 mode 0700), written from the bare clone through a private index file, so one
@@ -26,10 +31,13 @@ import re
 import shlex
 import shutil
 import tempfile
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from rollouts.gitsync.arguments import UnsafeArgumentError, check_argument
 from rollouts.gitsync.procs import ToolError, base_env, run_tool
 from rollouts.gitsync.redact import redact, redact_url
 
@@ -66,6 +74,13 @@ class Credentials:
             ssh_known_hosts=data.get("sshKnownHosts") or None,
         )
 
+    def identity(self) -> str:
+        """A digest of everything that authenticates: two clones share content only when it is equal."""
+        material = "\0".join(
+            value or "" for value in (self.username, self.password, self.ssh_private_key, self.ssh_known_hosts)
+        )
+        return hashlib.sha256(material.encode()).hexdigest()
+
     def secrets(self) -> list[str]:
         return [s for s in (self.password, self.ssh_private_key) if s]
 
@@ -77,8 +92,16 @@ def normalise_url(url: str) -> str:
     return Path(url).expanduser().resolve().as_uri()
 
 
-def _cache_name(url: str) -> str:
-    return hashlib.sha256(redact_url(url).encode()).hexdigest()[:24]
+def cache_name(url: str, credentials: Credentials | None) -> str:
+    """The clone's directory name: a hash of the full URL and of who fetches it (never readable back)."""
+    return hashlib.sha256(f"{url}\0{credentials.identity() if credentials else 'anonymous'}".encode()).hexdigest()[:32]
+
+
+def check_git_argument(value: str, *, what: str) -> str:
+    try:
+        return check_argument(value, what=what)
+    except UnsafeArgumentError as error:
+        raise GitError(redact_url(str(error))) from None
 
 
 @contextlib.contextmanager
@@ -88,6 +111,8 @@ def _credential_env(credentials: Credentials | None) -> Iterator[dict[str, str]]
         {
             "GIT_TERMINAL_PROMPT": "0",
             "GIT_CONFIG_NOSYSTEM": "1",
+            # No ext:: (runs a command), fd:: or other transports a repoURL could name.
+            "GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh",
             "GIT_ASKPASS": "/bin/false",
             "SSH_ASKPASS": "/bin/false",
         }
@@ -127,19 +152,38 @@ def _credential_env(credentials: Credentials | None) -> Iterator[dict[str, str]]
 
 
 class RepoCache:
-    """Bare clones under `root`, one per URL; fetch(), then checkout() per render."""
+    """Bare clones under `root`, one per (URL, credentials); fetch(), then checkout() per render.
 
-    def __init__(self, root: Path | None = None, *, timeout: float = GIT_TIMEOUT_SECONDS) -> None:
+    A clone is only ever read for the credentials it was fetched with, so a
+    GitSync without (or with other) credentials never gets content another
+    GitSync's credentials brought in: it fetches into its own clone and the
+    remote decides. `owner` (the GitSync's namespace/name) records who uses a
+    clone; `forget(owner)` deletes the clones nobody uses any more, and at most
+    `max_repositories` clones are kept (least recently used go first).
+    """
+
+    def __init__(
+        self, root: Path | None = None, *, timeout: float = GIT_TIMEOUT_SECONDS, max_repositories: int = 256
+    ) -> None:
         self.root = root or Path(tempfile.mkdtemp(prefix="rollouts-repos-"))
         self.root.mkdir(parents=True, exist_ok=True)
         self.timeout = timeout
+        self.max_repositories = max_repositories
         self._locks: dict[str, asyncio.Lock] = {}
+        self._owners: dict[str, set[str]] = {}
+        self._used: OrderedDict[str, None] = OrderedDict()
 
-    def _lock(self, url: str) -> asyncio.Lock:
-        return self._locks.setdefault(_cache_name(url), asyncio.Lock())
+    def _lock(self, name: str) -> asyncio.Lock:
+        return self._locks.setdefault(name, asyncio.Lock())
 
-    def _git_dir(self, url: str) -> Path:
-        return self.root / _cache_name(url)
+    def _check_url(self, url: str) -> str:
+        url = normalise_url(check_git_argument(url, what="repoURL"))
+        if url.startswith("file:"):
+            path = Path(urlsplit(url).path).resolve()
+            cache = self.root.resolve()
+            if path == cache or cache in path.parents:
+                raise GitError("repoURL must not point into the controller's repository cache")
+        return url
 
     async def _git(
         self,
@@ -155,13 +199,17 @@ class RepoCache:
             raise GitError(redact(str(error), secrets)) from None
         return result.stdout.decode(errors="replace").strip()
 
-    async def fetch(self, url: str, revision: str | None, credentials: Credentials | None = None) -> str:
+    async def fetch(
+        self, url: str, revision: str | None, credentials: Credentials | None = None, *, owner: str = ""
+    ) -> str:
         """Fetch `revision` (branch, tag, sha; default HEAD) of `url` and return its commit sha."""
-        url = normalise_url(url)
-        wanted = (revision or "").strip() or "HEAD"
+        wanted = check_git_argument((revision or "").strip() or "HEAD", what="targetRevision")
+        url = self._check_url(url)
         secrets = credentials.secrets() if credentials else []
-        git_dir = self._git_dir(url)
-        async with self._lock(url):
+        name = cache_name(url, credentials)
+        git_dir = self.root / name
+        self._touch(name, owner)
+        async with self._lock(name):
             with _credential_env(credentials) as env:
                 if not (git_dir / "HEAD").exists():
                     git_dir.mkdir(parents=True, exist_ok=True)
@@ -181,13 +229,16 @@ class RepoCache:
                     if not _SHA.match(wanted.lower()):
                         raise GitError(f"cannot fetch revision {wanted!r} of {redact_url(url)}: {error}") from None
                     # Some servers refuse a bare sha in `want`: fetch everything, then look it up.
-                    await self._git(
-                        "fetch", "--quiet", "--force", "--", url,
-                        "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*",
-                        git_dir=git_dir, env=env, secrets=secrets,
-                    )  # fmt: skip
+                    try:
+                        await self._git(
+                            "fetch", "--quiet", "--force", "--", url,
+                            "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*",
+                            git_dir=git_dir, env=env, secrets=secrets,
+                        )  # fmt: skip
+                    except GitError as again:
+                        raise GitError(f"cannot fetch revision {wanted!r} of {redact_url(url)}: {again}") from None
                     sha = await self._git(
-                        "rev-parse", "--verify", "--quiet", f"{wanted}^{{commit}}",
+                        "rev-parse", "--verify", "--quiet", "--end-of-options", f"{wanted}^{{commit}}",
                         git_dir=git_dir, env=env, secrets=secrets, check=False,
                     )  # fmt: skip
                     if not sha:
@@ -198,10 +249,11 @@ class RepoCache:
                 )
 
     @contextlib.asynccontextmanager
-    async def checkout(self, url: str, sha: str) -> AsyncIterator[Path]:
-        """A private copy of commit `sha` in a fresh random directory, removed on exit."""
-        url = normalise_url(url)
-        git_dir = self._git_dir(url)
+    async def checkout(self, url: str, sha: str, credentials: Credentials | None = None) -> AsyncIterator[Path]:
+        """A private copy of commit `sha` (fetched with these credentials) in a fresh random directory."""
+        if not _SHA.match(sha):
+            raise GitError(f"not a commit id: {sha!r}")
+        git_dir = self.root / cache_name(self._check_url(url), credentials)
         work = Path(tempfile.mkdtemp(prefix="rollouts-render-"))
         tree = work / "src"
         tree.mkdir()
@@ -215,6 +267,42 @@ class RepoCache:
             yield tree
         finally:
             await asyncio.to_thread(shutil.rmtree, work, True)
+
+    def _touch(self, name: str, owner: str) -> None:
+        """Record a use of clone `name` by `owner`; drop the least recently used clones over the limit."""
+        if owner:
+            for other, owners in list(self._owners.items()):
+                if other != name and owner in owners:
+                    owners.discard(owner)  # a GitSync uses one clone at a time
+                    if not owners:
+                        self._remove(other)  # its URL or credentials changed: the old clone is nobody's
+            self._owners.setdefault(name, set()).add(owner)
+        self._used[name] = None
+        self._used.move_to_end(name)
+        while len(self._used) > self.max_repositories:
+            oldest = next(iter(self._used))
+            self._remove(oldest)
+
+    def _remove(self, name: str) -> None:
+        lock = self._locks.get(name)
+        if lock is not None and lock.locked():
+            self._used.move_to_end(name)  # in use right now: keep it, try again later
+            return
+        self._used.pop(name, None)
+        self._owners.pop(name, None)
+        self._locks.pop(name, None)
+        shutil.rmtree(self.root / name, ignore_errors=True)
+
+    def forget(self, owner: str) -> None:
+        """`owner` (a deleted GitSync) no longer uses any clone: delete the clones nobody else uses."""
+        for name, owners in list(self._owners.items()):
+            owners.discard(owner)
+            if not owners:
+                self._remove(name)
+
+    def repositories(self) -> list[str]:
+        """Names of the clones on disk (for tests and metrics)."""
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir())
 
     def cleanup(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

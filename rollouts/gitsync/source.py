@@ -1,7 +1,7 @@
 """Fetch + render in one call: what both the controller and `rollouts gitsync render` need.
 
 The commit is resolved first, then the render cache is consulted by
-(repository, commit, path, parameters); only on a miss is a private checkout
+(repository, credentials identity, commit, path, parameters); only on a miss is a private checkout
 made and the renderer run. Errors come out as RenderError / GitError with
 messages already safe for status and events.
 """
@@ -28,8 +28,15 @@ class Renderer:
     plugins: dict[str, list[str]] = field(default_factory=dict)
     limits: RenderLimits = field(default_factory=RenderLimits)
 
-    async def resolve(self, source: ApplicationSource, credentials: Credentials | None = None) -> str:
-        return await self.repos.fetch(source.repo_url, source.target_revision, credentials)
+    async def resolve(
+        self, source: ApplicationSource, credentials: Credentials | None = None, *, owner: str = ""
+    ) -> str:
+        return await self.repos.fetch(source.repo_url, source.target_revision, credentials, owner=owner)
+
+    def forget(self, owner: str) -> None:
+        """A GitSync was deleted: drop its cached renders and the clones only it used."""
+        self.cache.forget(owner)
+        self.repos.forget(owner)
 
     async def render(
         self,
@@ -38,18 +45,25 @@ class Renderer:
         commit: str,
         namespace: str = "",
         app_name: str = "",
+        credentials: Credentials | None = None,
+        owner: str = "",
     ) -> list[dict[str, Any]]:
-        """Manifests of `source` at `commit` (already fetched by resolve())."""
+        """Manifests of `source` at `commit` (already fetched by resolve() with the same credentials)."""
         request = self._request(source, root=Path("."), namespace=namespace, app_name=app_name, commit=commit)
-        key = cache_key(repo_url=normalise_url(source.repo_url), commit=commit, request=request)
-        cached = self.cache.get(key)
+        key = cache_key(
+            repo_url=normalise_url(source.repo_url),
+            commit=commit,
+            request=request,
+            identity=credentials.identity() if credentials else "",
+        )
+        cached = self.cache.get(key, owner=owner)
         if cached is not None:
             return cached
-        async with self.repos.checkout(source.repo_url, commit) as root:
+        async with self.repos.checkout(source.repo_url, commit, credentials) as root:
             objects = await render(
                 self._request(source, root=root, namespace=namespace, app_name=app_name, commit=commit)
             )
-        self.cache.put(key, objects)
+        self.cache.put(key, objects, owner=owner)
         return objects
 
     def _request(

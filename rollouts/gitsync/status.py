@@ -9,6 +9,7 @@ operation says, how history grows, what an error before any apply leaves.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rollouts.api.gitsync import HISTORY_LIMIT, GitSyncStatus, SyncPolicyAutomated
@@ -115,7 +116,7 @@ def running_operation(commit: str, *, started: str) -> dict[str, Any]:
     }
 
 
-def _sync_results(outcome: ApplyOutcome, pruned: list[PruneResult]) -> list[dict[str, Any]]:
+def _sync_results(outcome: ApplyOutcome, pruned: list[PruneResult], secrets: list[str]) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     for result in outcome.results:
         results.append(
@@ -126,7 +127,7 @@ def _sync_results(outcome: ApplyOutcome, pruned: list[PruneResult]) -> list[dict
                 "namespace": result.key.namespace or None,
                 "name": result.key.name,
                 "status": result.status,
-                "message": result.message,
+                "message": redact(result.message, secrets) if result.message else result.message,
             }
         )
     for item in pruned:
@@ -138,20 +139,31 @@ def _sync_results(outcome: ApplyOutcome, pruned: list[PruneResult]) -> list[dict
                 "namespace": item.candidate.key.namespace or None,
                 "name": item.candidate.key.name,
                 "status": item.status,
-                "message": item.message,
+                "message": redact(item.message, secrets) if item.message else item.message,
             }
         )
     return results
 
 
 def finished_operation(
-    commit: str, *, started: str, finished: str, outcome: ApplyOutcome, pruned: list[PruneResult]
+    commit: str,
+    *,
+    started: str,
+    finished: str,
+    outcome: ApplyOutcome,
+    pruned: list[PruneResult],
+    secrets: Iterable[str] = (),
 ) -> tuple[dict[str, Any], bool]:
-    """The operationState of a finished sync (Failed: the first error, redacted) and whether it succeeded."""
-    results = _sync_results(outcome, pruned)
+    """The operationState of a finished sync (Failed: the first error) and whether it succeeded.
+
+    Every message is redacted: URL credentials, and `secrets` (repository credentials and the
+    values of rendered Secrets, which an API error may echo) in any encoding.
+    """
+    known = list(secrets)
+    results = _sync_results(outcome, pruned, known)
     failed_prunes = [p for p in pruned if p.status == "SyncFailed"]
     if outcome.error is not None or failed_prunes:
-        message = redact(outcome.error or failed_prunes[0].message)
+        message = redact(outcome.error or failed_prunes[0].message, known)
         failed = {
             "phase": "Failed",
             "message": f"sync to {commit[:12]} failed: {message}",

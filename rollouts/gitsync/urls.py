@@ -6,6 +6,10 @@ GitSync's repoURL may use any of them, with or without `.git`, credentials
 or a trailing slash. Both sides are reduced to `host/path` (lower-cased)
 before comparing, so `git@github.com:org/app.git`, `https://github.com/org/app`
 and `https://user:token@github.com/org/app.git/` all match.
+
+`url_prefix_matches` decides whether credentials issued for a URL prefix (an
+Argo CD repository / credential-template Secret's `url`) may be sent to a
+repository URL: only on a path boundary, never to another host.
 """
 
 from __future__ import annotations
@@ -31,6 +35,31 @@ def canonical_repository(url: str) -> str:
     host = (parts.hostname or "").lower()
     path = parts.path.rstrip("/").removesuffix(".git").rstrip("/")
     return f"{host}/{path.lstrip('/')}".lower() if host else path.lower()
+
+
+def _comparable(url: str) -> str:
+    """normalise_url without credentials, scheme and host lower-cased."""
+    text = normalise_url(url.strip())
+    if "://" in text:
+        parts = urlsplit(text)
+        netloc = parts.netloc.rpartition("@")[2].lower()
+        return f"{parts.scheme.lower()}://{netloc}{parts.path}"
+    return text.rpartition("@")[2] if re.match(r"^[\w.-]+@[\w.-]+:", text) else text
+
+
+def url_prefix_matches(prefix: str, url: str) -> bool:
+    """Whether `prefix` (a credentials Secret's `url`) covers repository `url`, on a path boundary.
+
+    `https://git.example.com/org` covers `https://git.example.com/org/app.git` but not
+    `https://git.example.com/org-evil/app.git` nor `https://git.example.com.evil/org/app`.
+    """
+    if not prefix.strip() or not url.strip():
+        return False
+    wanted, repo = _comparable(prefix), _comparable(url)
+    bare = wanted.rstrip("/").removesuffix(".git")
+    if repo.rstrip("/").removesuffix(".git") == bare:
+        return True
+    return repo.startswith(wanted) and (wanted.endswith(("/", ":")) or repo[len(wanted)] in "/:")
 
 
 def same_repository(left: str, right: str) -> bool:

@@ -10,13 +10,14 @@ so an unchanged commit is never rendered twice.
 
 from __future__ import annotations
 
-import copy
+import asyncio
 import hashlib
 from collections import OrderedDict
 from typing import Any
 
 import orjson
 
+from rollouts.gitsync.arguments import UnsafeArgumentError, check_source
 from rollouts.gitsync.renderers.base import RenderError, RenderLimits, RenderRequest
 from rollouts.gitsync.renderers.directory import render_directory
 from rollouts.gitsync.renderers.helm import render_helm
@@ -40,7 +41,12 @@ def detect_tool(request: RenderRequest) -> str:
 async def render(request: RenderRequest) -> list[dict[str, Any]]:
     """The manifests of request.app_dir; RenderError with a safe message on any failure."""
     try:
-        check_symlinks(request.root)
+        check_source(request.source)
+    except UnsafeArgumentError as error:
+        raise RenderError(str(error)) from None
+    try:
+        # A walk of the whole checkout: in a worker thread, so a huge repository never stalls the loop.
+        await asyncio.to_thread(check_symlinks, request.root)
         path = request.source.path or "."
         app_dir = resolve_inside(request.root, request.root, path, what="path")
     except UnsafePathError as error:
@@ -67,36 +73,73 @@ async def render(request: RenderRequest) -> list[dict[str, Any]]:
     return await render_directory(request)
 
 
-def cache_key(*, repo_url: str, commit: str, request: RenderRequest) -> str:
+def cache_key(*, repo_url: str, commit: str, request: RenderRequest, identity: str = "") -> str:
+    """Everything a render depends on, including who fetched the commit (a credentials digest)."""
     params = request.source.to_dict()
     params.pop("targetRevision", None)
     material = orjson.dumps(
-        [repo_url, commit, params, request.namespace, request.app_name, request.plugins],
+        [repo_url, identity, commit, params, request.namespace, request.app_name, request.plugins],
         option=orjson.OPT_SORT_KEYS,
     )
     return hashlib.sha256(material).hexdigest()
 
 
 class RenderCache:
-    """A small LRU of render results; callers get deep copies so they may mutate them."""
+    """An LRU of render results bounded by entries and bytes; callers get copies they may mutate.
 
-    def __init__(self, size: int = 64) -> None:
+    Entries are kept as JSON bytes (their size is what the byte bound counts,
+    and a copy is one orjson.loads). `owner` records which GitSync used an
+    entry, so `forget(owner)` drops what only a deleted GitSync used.
+    """
+
+    def __init__(self, size: int = 64, *, max_bytes: int = 256 * 1024 * 1024) -> None:
         self.size = size
-        self._entries: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._owners: dict[str, set[str]] = {}
+        self.bytes = 0
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str) -> list[dict[str, Any]] | None:
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: str, *, owner: str = "") -> list[dict[str, Any]] | None:
         entry = self._entries.get(key)
         if entry is None:
             self.misses += 1
             return None
         self.hits += 1
         self._entries.move_to_end(key)
-        return copy.deepcopy(entry)
+        if owner:
+            self._owners.setdefault(key, set()).add(owner)
+        result: list[dict[str, Any]] = orjson.loads(entry)
+        return result
 
-    def put(self, key: str, objects: list[dict[str, Any]]) -> None:
-        self._entries[key] = copy.deepcopy(objects)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+    def put(self, key: str, objects: list[dict[str, Any]], *, owner: str = "") -> None:
+        self._drop(key)
+        try:
+            encoded = orjson.dumps(objects, option=orjson.OPT_NON_STR_KEYS)
+        except orjson.JSONEncodeError:
+            return  # a value JSON cannot hold (a YAML !!set, !!binary): render again next time
+        if len(encoded) > self.max_bytes:
+            return  # bigger than the whole cache: not kept
+        self._entries[key] = encoded
+        self.bytes += len(encoded)
+        if owner:
+            self._owners.setdefault(key, set()).add(owner)
+        while len(self._entries) > self.size or self.bytes > self.max_bytes:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self.bytes -= len(entry)
+        self._owners.pop(key, None)
+
+    def forget(self, owner: str) -> None:
+        """Drop the entries no GitSync but `owner` used."""
+        for key, owners in list(self._owners.items()):
+            owners.discard(owner)
+            if not owners:
+                self._drop(key)

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from rollouts.gitsync.procs import ToolError, base_env, run_tool
-from rollouts.gitsync.renderers.base import RenderError, RenderRequest, flatten, parse_yaml_stream
+from rollouts.gitsync.renderers.base import (
+    OFF_LOOP_BYTES,
+    RenderError,
+    RenderRequest,
+    flatten,
+    off_loop,
+    parse_manifests,
+)
 from rollouts.gitsync.renderers.jsonnet_worker import condense
 from rollouts.gitsync.safety import UnsafePathError, relative_name, resolve_inside
 
@@ -64,7 +71,8 @@ def list_files(request: RenderRequest) -> list[Path]:
     return found
 
 
-async def evaluate_jsonnet(request: RenderRequest, path: Path) -> Any:
+async def evaluate_jsonnet(request: RenderRequest, path: Path) -> bytes:
+    """The JSON text a Jsonnet program evaluates to."""
     jsonnet = request.source.directory.jsonnet if request.source.directory else None
     ext_vars: dict[str, str] = {}
     ext_codes: dict[str, str] = {}
@@ -104,27 +112,35 @@ async def evaluate_jsonnet(request: RenderRequest, path: Path) -> Any:
     except ToolError as error:
         message = condense(str(error).removeprefix(Path(sys.executable).name + ": "))
         raise RenderError(f"jsonnet {shown}: {request.scrub(message)}") from None
+    return result.stdout
+
+
+async def _load_json(text: str | bytes, shown: str) -> Any:
     try:
-        return json.loads(result.stdout)
+        return json.loads(text) if len(text) < OFF_LOOP_BYTES else await off_loop(json.loads, text)
     except ValueError as error:
-        raise RenderError(f"jsonnet {shown}: invalid output: {error}") from None
+        raise RenderError(f"{shown}: invalid JSON: {error}") from None
 
 
 async def render_directory(request: RenderRequest) -> list[dict[str, Any]]:
+    """Every manifest file and Jsonnet program; their total size is bounded by the output limit."""
     objects: list[dict[str, Any]] = []
+    total = 0
     for path in list_files(request):
         shown = relative_name(request.root, path)
         if path.name.endswith(JSONNET_SUFFIX):
-            objects.extend(flatten(await evaluate_jsonnet(request, path), shown))
+            result = await evaluate_jsonnet(request, path)
+            objects.extend(flatten(await _load_json(result, shown), shown))
+            total += len(result)
+        else:
+            total += path.stat().st_size
+        if total > request.limits.output_bytes:
+            raise RenderError(f"{shown}: the manifests are larger than {request.limits.output_bytes} bytes in all")
+        if path.name.endswith(JSONNET_SUFFIX):
             continue
-        if path.stat().st_size > request.limits.output_bytes:
-            raise RenderError(f"{shown}: larger than {request.limits.output_bytes} bytes")
         text = path.read_text(errors="replace")
         if path.name.endswith(".json"):
-            try:
-                objects.extend(flatten(json.loads(text), shown))
-            except ValueError as error:
-                raise RenderError(f"{shown}: invalid JSON: {error}") from None
+            objects.extend(flatten(await _load_json(text, shown), shown))
         else:
-            objects.extend(parse_yaml_stream(text, shown))
+            objects.extend(await parse_manifests(text, shown))
     return objects

@@ -27,11 +27,12 @@ import yaml
 
 from rollouts.api.gitsync import ApplicationSourceKustomize
 from rollouts.gitsync.procs import ToolError, base_env, run_tool
-from rollouts.gitsync.renderers.base import RenderError, RenderRequest, parse_yaml_stream
+from rollouts.gitsync.renderers.base import RenderError, RenderRequest, load_yaml, parse_manifests
 from rollouts.gitsync.renderers.tools import tool_path
 from rollouts.gitsync.safety import UnsafePathError, is_url, relative_name, resolve_inside
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+MAX_KUSTOMIZATION_BYTES = 1024 * 1024
 
 
 def kustomization_file(directory: Path) -> Path | None:
@@ -83,10 +84,9 @@ def check_kustomization(root: Path, directory: Path, seen: set[Path] | None = No
     if file is None:
         return
     shown = relative_name(root, file)
-    try:
-        doc = yaml.safe_load(file.read_text(errors="replace")) or {}
-    except yaml.YAMLError as error:
-        raise RenderError(f"{shown}: invalid YAML: {error}") from None
+    if file.stat().st_size > MAX_KUSTOMIZATION_BYTES:
+        raise RenderError(f"{shown}: larger than {MAX_KUSTOMIZATION_BYTES} bytes")
+    doc = load_yaml(file.read_text(errors="replace"), shown) or {}
     if not isinstance(doc, dict):
         raise RenderError(f"{shown}: not a kustomization")
     for key, reference in _references(doc):
@@ -168,7 +168,8 @@ async def render_kustomize(request: RenderRequest) -> list[dict[str, Any]]:
             target = Path(tempfile.mkdtemp(prefix="overlay-", dir=request.root.parent))
             extra["resources"] = ["../" + request.app_dir.relative_to(request.root.parent).as_posix()]
             (target / "kustomization.yaml").write_text(yaml.safe_dump(extra))
-        argv = [str(tool_path("kustomize")), "build", str(target), "--load-restrictor", "LoadRestrictionsRootOnly"]
+        # Options as `--flag=value` words and the directory after `--`: nothing here can become a flag.
+        argv = [str(tool_path("kustomize")), "build", "--load-restrictor=LoadRestrictionsRootOnly", "--", str(target)]
         env = base_env({"HOME": str(scratch), "XDG_CONFIG_HOME": str(scratch / "config")})
         try:
             result = await run_tool(
@@ -176,6 +177,6 @@ async def render_kustomize(request: RenderRequest) -> list[dict[str, Any]]:
             )
         except ToolError as error:
             raise RenderError(request.scrub(str(error).replace(str(scratch), "<overlay>"))) from None
-        return parse_yaml_stream(result.stdout, "kustomize build")
+        return await parse_manifests(result.stdout, "kustomize build")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from rollouts.gitsync.procs import ToolError, base_env, run_tool
-from rollouts.gitsync.renderers.base import RenderError, RenderRequest, parse_yaml_stream
+from rollouts.gitsync.renderers.base import RenderError, RenderRequest, parse_manifests
 from rollouts.gitsync.safety import relative_name
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -44,4 +44,4 @@ async def render_plugin(request: RenderRequest) -> list[dict[str, Any]]:
         )
     except ToolError as error:
         raise RenderError(f"plugin {plugin.name}: {request.scrub(str(error))}") from None
-    return parse_yaml_stream(result.stdout, f"plugin {plugin.name}")
+    return await parse_manifests(result.stdout, f"plugin {plugin.name}")

@@ -116,7 +116,10 @@ async def test_credentials_never_appear_in_status_or_events(
     await kube_client.create(
         SECRETS,
         namespace,
-        {"metadata": {"name": "repo-creds"}, "stringData": {"username": "deploy", "password": password}},
+        {
+            "metadata": {"name": "repo-creds"},
+            "stringData": {"url": "http://127.0.0.1:9/org", "username": "deploy", "password": password},
+        },
     )
     # Nothing listens on port 9 of 127.0.0.1: the fetch fails and git names the URL.
     url = f"http://deploy:{token}@127.0.0.1:9/org/app.git"
@@ -148,9 +151,9 @@ async def test_jsonnet_import_outside_the_repository_is_refused(
 async def test_an_error_on_an_unchanged_commit_clears_once_the_cause_is_fixed(
     kube_client: KubeClient, namespace: str, controller: ControllerProcess, tmp_path: Path
 ) -> None:
-    secret = {"metadata": {"name": "creds"}, "stringData": {"username": "u", "password": "p-123456"}}
-    await kube_client.create(SECRETS, namespace, secret)
     repo = make_repo(tmp_path / "repo", {"a.yaml": configmap_yaml("settings")})
+    secret = {"metadata": {"name": "creds"}, "stringData": {"url": str(repo), "username": "u", "password": "p-123456"}}
+    await kube_client.create(SECRETS, namespace, secret)
     head = git(repo, "rev-parse", "HEAD")
     await create_gitsync(kube_client, namespace, gitsync_manifest("flaky", repo, credentials_secret="creds"))
     await wait_gitsync(kube_client, namespace, "flaky", synced_at(head), what="synced")

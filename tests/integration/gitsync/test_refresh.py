@@ -117,3 +117,12 @@ async def test_push_webhook_refreshes_gitsyncs_of_that_repository(
 
     code, answer = await post(url, {"no": "repository"})
     assert code == 400
+
+
+async def test_a_refresh_interval_below_the_floor_is_clamped_and_shown(
+    kube_client: KubeClient, namespace: str, controller: ControllerProcess, tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"a.yaml": configmap_yaml("settings")})
+    await create_gitsync(kube_client, namespace, gitsync_manifest("eager", repo, refresh="1ms"))
+    gs = await wait_gitsync(kube_client, namespace, "eager", synced_at(git(repo, "rev-parse", "HEAD")), what="synced")
+    assert gs["status"]["refreshInterval"] == "10s"
