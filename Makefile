@@ -30,9 +30,9 @@ system-deps:
 test: venv binaries system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The pure tests only (tests/unit): no control plane, no system packages; two workers.
+# The pure tests only (tests/unit without the few that run helm/kustomize): nothing to build; two workers.
 unit: venv
-	$(BIN)/pytest tests/unit -q -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest tests/unit -q -n 2 -m "not tools" $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check rollouts tests hack bench

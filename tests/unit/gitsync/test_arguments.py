@@ -61,6 +61,7 @@ async def test_helm_refuses_a_value_that_would_be_a_flag(tmp_path: Path, helm: d
     assert not marker.exists()
 
 
+@pytest.mark.tools
 async def test_helm_parameter_values_are_data_never_flags(tmp_path: Path) -> None:
     marker = tmp_path / "post-renderer-ran"
     repo = attack_repo(tmp_path, marker)
@@ -79,6 +80,7 @@ def test_helm_argv_keeps_every_option_in_one_word_and_positionals_after_the_sepa
     assert args == ["template", "--namespace=prod", "--set=a=-b", "--include-crds", "--", "shop", "."]
 
 
+@pytest.mark.tools
 async def test_helm_release_name_must_be_a_valid_name(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", copy_from=FIXTURES / "helm")
     with pytest.raises(RenderError, match=r"helm\.releaseName 'Shop Name' is not a valid name"):
@@ -92,6 +94,7 @@ async def test_kustomize_refuses_a_path_that_would_be_a_flag(tmp_path: Path) -> 
     assert str(caught.value) == f"source.path '--enable-exec' {FLAG_REFUSED}"
 
 
+@pytest.mark.tools
 async def test_kustomize_options_starting_with_a_dash_are_data(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", copy_from=FIXTURES / "kustomize")
     objects = await render(tmp_path, repo, {"path": "overlays/prod", "kustomize": {"nameSuffix": "--enable-exec"}})

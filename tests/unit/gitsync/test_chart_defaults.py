@@ -6,9 +6,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from rollouts.binaries import find_binary
+
+pytestmark = pytest.mark.tools  # renders the chart with helm
 
 CHART = Path(__file__).resolve().parents[3] / "charts" / "rollouts"
 

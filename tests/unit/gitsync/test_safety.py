@@ -62,6 +62,7 @@ def repo_with(
 # --- CVE-2022-24348: Helm valueFiles traversal -------------------------------------------
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize(
     ("value_file", "expected"),
     [

@@ -28,6 +28,7 @@ def by_name(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {f"{o['kind']}/{o['metadata']['name']}": o for o in objects}
 
 
+@pytest.mark.tools
 async def test_helm_values_files_inline_values_and_parameters(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", copy_from=FIXTURES / "helm")
     objects = await render(
@@ -57,6 +58,7 @@ async def test_helm_values_files_inline_values_and_parameters(tmp_path: Path) ->
     ]
 
 
+@pytest.mark.tools
 async def test_helm_values_object_wins_over_values(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", copy_from=FIXTURES / "helm")
     objects = await render(
@@ -69,6 +71,7 @@ async def test_helm_values_object_wins_over_values(tmp_path: Path) -> None:
     assert objects[0]["data"]["greeting"] == "b"
 
 
+@pytest.mark.tools
 async def test_helm_values_file_symlink_inside_repo_works(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -79,6 +82,7 @@ async def test_helm_values_file_symlink_inside_repo_works(tmp_path: Path) -> Non
     assert objects[0]["data"]["replicas"] == "4"
 
 
+@pytest.mark.tools
 async def test_kustomize_overlay_with_options(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", copy_from=FIXTURES / "kustomize")
     objects = await render(
@@ -102,6 +106,7 @@ async def test_kustomize_overlay_with_options(tmp_path: Path) -> None:
     assert container["image"] == "registry.example/nginx:1.27"
 
 
+@pytest.mark.tools
 async def test_kustomize_without_options_runs_in_place(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", copy_from=FIXTURES / "kustomize")
     objects = await render(tmp_path, repo, {"path": "overlays/prod"})
