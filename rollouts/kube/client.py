@@ -19,16 +19,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any
 
-import aiohttp
-import orjson
 from kubernetes_asyncio import client as k8s_client
 from kubernetes_asyncio import config as k8s_config
 from kubernetes_asyncio.client.api_client import ApiClient
 
 from rollouts.api.resource import Resource
-from rollouts.kube.accounting import RequestAccounting, RequestInfo, RequestObserver, SkipObserver
-from rollouts.kube.decode import UNDECODABLE, SkipHandler, Skipped, decode_list_async
-from rollouts.kube.errors import KubeError, error_for_status
+from rollouts.kube.accounting import RequestAccounting, RequestObserver, SkipObserver
+from rollouts.kube.decode import SkipHandler
 from rollouts.kube.options import (
     conditional_patch,
     delete_options,
@@ -37,7 +34,7 @@ from rollouts.kube.options import (
     patch_query,
     watch_query,
 )
-from rollouts.kube.transport import DEFAULT_TIMEOUT_SECONDS, Transport, json_lines
+from rollouts.kube.transport import DEFAULT_TIMEOUT_SECONDS, Transport
 
 Items = list[dict[str, Any]]
 
@@ -187,22 +184,12 @@ class KubeClient:
             limit=limit,
             continue_token=continue_token,
         )
-        path = resource.path(namespace)
-        status, data = await self.transport.request_bytes(
-            "GET", path, query=query, counted_as=("List", resource, namespace or "", "")
-        )
-        try:
-            page, skipped = await decode_list_async(data)
-        except orjson.JSONDecodeError as error:
-            raise KubeError(f"GET {path}: the answer is not JSON: {error}", status=status) from error
+        page, skipped = await self.transport.request_list(resource, namespace, query=query)
         for one in skipped:
-            self._skipped(resource, one, on_skip)
+            self.transport.accounting.record_skip(resource, one)
+            if on_skip is not None:
+                on_skip(one)
         return page
-
-    def _skipped(self, resource: Resource, skipped: Skipped, on_skip: SkipHandler | None) -> None:
-        self.transport.accounting.record_skip(resource, skipped)
-        if on_skip is not None:
-            on_skip(skipped)
 
     async def list_all(
         self,
@@ -361,19 +348,7 @@ class KubeClient:
             field_selector=field_selector,
             timeout_seconds=timeout_seconds,
         )
-        # No total timeout on a watch: only connect and idle-read limits (bookmarks arrive about every minute).
-        timeout = aiohttp.ClientTimeout(total=None, connect=self.timeout, sock_read=timeout_seconds + 30)
-        status = 0
-        try:
-            response = await self.transport.send("GET", resource.path(namespace), query=query, timeout=timeout)
-            status = response.status
-        finally:
-            self.transport.accounting.record(RequestInfo("Watch", resource, namespace or "", "", status))
-        async with response:
-            if not 200 <= response.status < 300:
-                raise error_for_status(response.status, await response.read(), f"WATCH {resource.plural}")
-            async with aclosing(json_lines(response, what=f"watch {resource.plural}")) as events:
-                async for event in events:
-                    if event.get("type") == UNDECODABLE:
-                        self.transport.accounting.record_skip(resource, event["skipped"])
-                    yield event
+        events = self.transport.watch(resource, namespace, query=query, idle_seconds=timeout_seconds + 30)
+        async with aclosing(events) as stream:
+            async for event in stream:
+                yield event

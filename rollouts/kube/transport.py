@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 from typing import Any
 
 import aiohttp
@@ -21,7 +22,7 @@ from kubernetes_asyncio.client.api_client import ApiClient
 
 from rollouts.api.resource import Resource
 from rollouts.kube.accounting import RequestAccounting, RequestInfo
-from rollouts.kube.decode import decode_async, decode_event_async
+from rollouts.kube.decode import UNDECODABLE, Skipped, decode_async, decode_event_async, decode_list_async
 from rollouts.kube.errors import KubeError, UnreachableError, error_for_status
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -142,6 +143,40 @@ class Transport:
                 verb, resource, namespace, name = counted_as
                 self.accounting.record(RequestInfo(verb, resource, namespace, name, status))
         return status, data
+
+    async def request_list(
+        self, resource: Resource, namespace: str | None, *, query: list[tuple[str, str]]
+    ) -> tuple[dict[str, Any], list[Skipped]]:
+        """One list page, decoded item by item when the whole page cannot be: undecodable items come back apart."""
+        path = resource.path(namespace)
+        status, data = await self.request_bytes(
+            "GET", path, query=query, counted_as=("List", resource, namespace or "", "")
+        )
+        try:
+            return await decode_list_async(data)
+        except orjson.JSONDecodeError as error:
+            raise KubeError(f"GET {path}: the answer is not JSON: {error}", status=status) from error
+
+    async def watch(
+        self, resource: Resource, namespace: str | None, *, query: list[tuple[str, str]], idle_seconds: float
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """One watch request's events, counted; an undecodable event is recorded as a skip and still delivered."""
+        # No total timeout on a watch: only connect and idle-read limits (bookmarks arrive about every minute).
+        timeout = aiohttp.ClientTimeout(total=None, connect=self.timeout, sock_read=idle_seconds)
+        status = 0
+        try:
+            response = await self.send("GET", resource.path(namespace), query=query, timeout=timeout)
+            status = response.status
+        finally:
+            self.accounting.record(RequestInfo("Watch", resource, namespace or "", "", status))
+        async with response:
+            if not 200 <= response.status < 300:
+                raise error_for_status(response.status, await response.read(), f"WATCH {resource.plural}")
+            async with aclosing(json_lines(response, what=f"watch {resource.plural}")) as events:
+                async for event in events:
+                    if event.get("type") == UNDECODABLE:
+                        self.accounting.record_skip(resource, event["skipped"])
+                    yield event
 
 
 async def json_lines(response: aiohttp.ClientResponse, *, what: str) -> AsyncGenerator[dict[str, Any], None]:
