@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from rollouts.api.constants import INSTANCE_ID_LABEL
 from rollouts.api.kinds import ROLLOUTS
 from rollouts.kube.client import KubeClient
 from rollouts.kube.decode import Skipped
@@ -230,7 +231,10 @@ async def test_a_status_write_does_not_hide_the_servers_event_for_its_version(
     kube_client: KubeClient, namespace: str, crds: None
 ) -> None:
     """The old bug: a writer stored its new resourceVersion in the cached object, so the watch event dropped."""
-    await kube_client.create(ROLLOUTS, namespace, rollout_manifest("web"))
+    # Labelled for an instance no controller of the test session serves, so only this test writes the object
+    # (a controller defaulting spec.replicas would otherwise make the status write below conflict).
+    manifest = rollout_manifest("web", labels={INSTANCE_ID_LABEL: "informer-test-only"})
+    await kube_client.create(ROLLOUTS, namespace, manifest)
     informer = Informer(kube_client, ROLLOUTS, namespace=namespace, watch_timeout_seconds=30)
     modified: list[tuple[str, Any]] = []
     informer.add_handler(
