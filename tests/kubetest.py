@@ -1,23 +1,28 @@
 """Helpers for tests that drive the controller on the local control plane.
 
 `ControllerProcess` runs `rollouts controller` as a real child process (so a
-test can kill it like a crash), and the `Kube` helper wraps our raw client with
-the few reads and waits the tests repeat.
+test can kill it like a crash), the `Kube` helper wraps our raw client with
+the few reads and waits the tests repeat, and `History` records every state of
+a set of objects the API server went through (a list + watch), so invariants
+are checked at every change instead of at the instants a polling loop happened
+to sample.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from rollouts.api.kinds import ROLLOUTS
+from rollouts.api.resource import Resource
 from rollouts.devcluster import JOB_FAIL_LABEL
 from rollouts.devcluster.processes import free_ports
 from rollouts.kube.client import KubeClient
@@ -207,3 +212,119 @@ def counts(replicasets: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]
         h: (rs["spec"].get("replicas", 0), (rs.get("status") or {}).get("availableReplicas", 0))
         for h, rs in replicasets.items()
     }
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class State(Generic[T]):
+    """One state the watched objects were in: `value` as projected, after the write at `revision`."""
+
+    revision: int
+    value: T
+
+
+class History(Generic[T]):
+    """Every state a set of objects went through, from a list and a watch that resumes at the list.
+
+    After each watch event the whole set (name -> object) is projected by
+    `project` and recorded, so `states` holds each state the API server stored,
+    in order, not just the ones a poller happened to see. `revision` is the
+    object's resourceVersion as an integer: on our local etcd it is one global
+    counter, so states of two Histories can be ordered against each other.
+    """
+
+    def __init__(
+        self,
+        kube: Kube,
+        resource: Resource,
+        project: Callable[[dict[str, dict[str, Any]]], T],
+        *,
+        label_selector: str | None = None,
+    ) -> None:
+        self.kube = kube
+        self.resource = resource
+        self.project = project
+        self.label_selector = label_selector
+        self.objects: dict[str, dict[str, Any]] = {}
+        self.states: list[State[T]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _list(self) -> tuple[dict[str, dict[str, Any]], str]:
+        listing = await self.kube.client.list(self.resource, self.kube.namespace, label_selector=self.label_selector)
+        return {o["metadata"]["name"]: o for o in listing["items"]}, listing["metadata"]["resourceVersion"]
+
+    def _record(self, revision: str) -> None:
+        self.states.append(State(int(revision), self.project(self.objects)))
+
+    async def start(self) -> None:
+        self.objects, revision = await self._list()
+        self._record(revision)
+        self._task = asyncio.create_task(self._watch(revision))
+
+    async def _watch(self, revision: str) -> None:
+        while True:  # the server ends a watch after its timeout: resume where it stopped
+            async for event in self.kube.client.watch(
+                self.resource, self.kube.namespace, resource_version=revision, label_selector=self.label_selector
+            ):
+                kind, obj = event["type"], event["object"]
+                if kind == "ERROR":
+                    raise AssertionError(f"watch of {self.resource.plural} failed, states would be missed: {obj}")
+                revision = obj["metadata"]["resourceVersion"]
+                if kind == "BOOKMARK":
+                    continue
+                if kind == "DELETED":
+                    self.objects.pop(obj["metadata"]["name"], None)
+                else:
+                    self.objects[obj["metadata"]["name"]] = obj
+                self._record(revision)
+
+    def _versions(self, objects: dict[str, dict[str, Any]]) -> dict[str, str]:
+        return {name: o["metadata"]["resourceVersion"] for name, o in objects.items()}
+
+    async def caught_up(self, timeout: float = 60) -> list[State[T]]:
+        """Wait until the watch has delivered every change up to now; return all states seen.
+
+        Up to date means the watched objects are exactly a fresh list's, object
+        resourceVersions included: events arrive in order, so nothing before
+        that list is missing.
+        """
+
+        async def in_step() -> bool:
+            if self._task is not None and self._task.done():
+                self._task.result()  # a failed watch fails the test with its error
+                raise AssertionError("the watch ended")
+            fresh, _ = await self._list()
+            return self._versions(fresh) == self._versions(self.objects)
+
+        await eventually(in_step, timeout=timeout, interval=0.1, what=f"the {self.resource.plural} watch to catch up")
+        return list(self.states)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+@contextlib.asynccontextmanager
+async def history(
+    kube: Kube,
+    resource: Resource,
+    project: Callable[[dict[str, dict[str, Any]]], T],
+    *,
+    label_selector: str | None = None,
+) -> AsyncIterator[History[T]]:
+    """A started History, stopped on exit."""
+    recorder = History(kube, resource, project, label_selector=label_selector)
+    await recorder.start()
+    try:
+        yield recorder
+    finally:
+        await recorder.stop()
+
+
+def replicaset_counts(objects: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """A History projection of ReplicaSets: pod-template hash -> (spec.replicas, status.availableReplicas)."""
+    return counts({rs["metadata"]["labels"]["rollouts-pod-template-hash"]: rs for rs in objects.values()})

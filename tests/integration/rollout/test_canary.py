@@ -16,7 +16,9 @@ from tests.kubetest import (
     Kube,
     counts,
     healthy_on_new_revision,
+    history,
     paused_at,
+    replicaset_counts,
     rollout_manifest,
     service_manifest,
     status,
@@ -125,26 +127,22 @@ async def test_fast_rollback_to_stable_skips_steps(kube: Kube) -> None:
 async def test_rolling_update_of_ten_replicas_respects_surge_and_unavailable(kube: Kube) -> None:
     manifest = rollout_manifest("roll", replicas=10, steps=None, canary={"maxSurge": "25%", "maxUnavailable": "25%"})
     await kube.create(ROLLOUTS, manifest)
-    await kube.wait("roll", healthy_on_new_revision, what="initial deploy")
-    totals: list[int] = []
-    available: list[int] = []
-
-    async def sample() -> None:
-        while True:
-            listing = await kube.client.list(REPLICASETS, kube.namespace, label_selector="app=roll")
-            totals.append(sum(rs["spec"].get("replicas", 0) for rs in listing["items"]))
-            available.append(sum((rs.get("status") or {}).get("availableReplicas", 0) for rs in listing["items"]))
-            await asyncio.sleep(0.05)
-
-    sampler = asyncio.create_task(sample())
-    try:
+    ready = await kube.wait("roll", healthy_on_new_revision, what="initial deploy")
+    old = status(ready)["stableRS"]
+    # Every state the ReplicaSets went through, from the API server's watch: the bounds hold at each one.
+    async with history(kube, REPLICASETS, replicaset_counts, label_selector="app=roll") as replica_sets:
         await kube.set_image("roll", "app:v2")
         done = await kube.wait("roll", healthy_on_new_revision, what="rolling update done")
-    finally:
-        sampler.cancel()
-    assert len(totals) > 5
+        states = [state.value for state in await replica_sets.caught_up()]
+    new = status(done)["stableRS"]
+    totals = [sum(spec for spec, _ in state.values()) for state in states]
+    available = [sum(ready for _, ready in state.values()) for state in states]
     assert max(totals) <= 10 + 3, f"surge above 25% (rounded up): {max(totals)}"
     assert min(available) >= 10 - 2, f"availability below 75% (rounded down): {min(available)}"
+    assert any(state.get(old, (0, 0))[1] > 0 and state.get(new, (0, 0))[1] > 0 for state in states), (
+        "the update went through a state where both revisions had available pods (rolling, not all at once)"
+    )
+    assert states[-1][new] == (10, 10) and states[-1].get(old, (0, 0))[0] == 0, states[-1]
     assert status(done)["updatedReplicas"] == 10
 
 
@@ -211,9 +209,14 @@ async def test_invalid_rollout_next_to_a_valid_one(kube: Kube) -> None:
 
 async def test_rollout_with_instance_id_is_left_to_its_own_controller(kube: Kube) -> None:
     manifest = rollout_manifest("other", labels={"argo-rollouts.argoproj.io/instance-id": "elsewhere"})
-    await kube.create(ROLLOUTS, manifest)
-    await asyncio.sleep(2)
-    assert status(await kube.rollout("other")) == {}
+    created = await kube.create(ROLLOUTS, manifest)
+    # A deterministic point instead of a sleep: a rollout created after "other" was fully reconciled,
+    # so the controller has been watching rollouts since before "other" and had every chance to act on it.
+    await kube.create(ROLLOUTS, rollout_manifest("mine"))
+    await kube.wait("mine", healthy_on_new_revision, what="a later rollout of this controller reconciled")
+    other = await kube.rollout("other")
+    assert status(other) == {}
+    assert other["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"], "never written to"
     assert await kube.replicasets("other") == {}
 
 

@@ -201,13 +201,14 @@ async def test_each_render_gets_a_private_unpredictable_checkout(tmp_path: Path)
     cache = RepoCache(tmp_path / "cache")
     sha = await cache.fetch(str(repo), None)
     seen: list[Path] = []
+    all_checked_out = asyncio.Barrier(3)
 
     async def hold() -> None:
         async with cache.checkout(str(repo), sha) as root:
             seen.append(root)
             assert (root / "a.yaml").is_file()
             assert os.stat(root.parent).st_mode & 0o077 == 0  # nobody else can list or read it
-            await asyncio.sleep(0.05)
+            await asyncio.wait_for(all_checked_out.wait(), 60)  # the three checkouts exist at the same time
 
     await asyncio.gather(hold(), hold(), hold())
     assert len({p.parent for p in seen}) == 3
@@ -223,8 +224,9 @@ async def test_render_time_limit(tmp_path: Path) -> None:
         tmp_path / "repo",
         {
             "main.jsonnet": (
-                "std.foldl(function(a, i) a + std.foldl(function(b, j) b + j, std.range(1, 5000), 0),"
-                " std.range(1, 5000), 0)"
+                # 10^10 additions: no machine finishes this within the limit, so the limit is what ends it
+                "std.foldl(function(a, i) a + std.foldl(function(b, j) b + j, std.range(1, 100000), 0),"
+                " std.range(1, 100000), 0)"
             )
         },
     )

@@ -11,6 +11,7 @@ import pytest
 
 from rollouts.kube.logcontext import JsonFormatter, ReconcileKeyFilter, TextFormatter, configure_logging, split_key
 from rollouts.kube.workqueue import WorkQueue, run_workers
+from tests.waiting import until
 
 
 def capture(formatter: logging.Formatter) -> tuple[logging.Logger, io.StringIO]:
@@ -28,10 +29,18 @@ def capture(formatter: logging.Formatter) -> tuple[logging.Logger, io.StringIO]:
 async def test_json_lines_carry_the_key_being_reconciled() -> None:
     logger, stream = capture(JsonFormatter())
     queue = WorkQueue()
+    started = 0
+    three_in_flight = asyncio.Event()
+    finished = 0
 
     async def reconcile(key: str) -> float | None:
-        await asyncio.sleep(0.01)  # interleave the workers
+        nonlocal started, finished
+        started += 1
+        if started == 3:
+            three_in_flight.set()
+        await three_in_flight.wait()  # interleave the workers: all three are suspended mid-reconcile
         logger.info("working")
+        finished += 1
         if key == "prod/bad":
             raise RuntimeError("boom")
         return None
@@ -39,9 +48,9 @@ async def test_json_lines_carry_the_key_being_reconciled() -> None:
     for key in ("prod/web", "dev/api", "prod/bad", "cluster-scoped"):
         queue.add(key)
     task = asyncio.create_task(run_workers(queue, reconcile, workers=3, on_error=lambda k, e: logger.error("failed")))
-    await asyncio.sleep(0.1)
+    await until(lambda: finished == 4 and queue.processing == 0, what="all four keys reconciled")
     queue.shutdown()
-    await asyncio.wait_for(task, 2)
+    await asyncio.wait_for(task, 10)
     logger.info("outside")
     records = [orjson.loads(line) for line in stream.getvalue().splitlines()]
     working = {(r["namespace"], r["name"]) for r in records if r["msg"] == "working"}

@@ -8,6 +8,7 @@ import pytest
 
 from rollouts.kube.runtime import discard_deleted
 from rollouts.kube.workqueue import ShutDownError, WorkQueue, run_workers
+from tests.waiting import settle, until
 
 
 class FakeClock:
@@ -48,7 +49,7 @@ async def test_add_after_earliest_wins_and_fires_at_due_time() -> None:
     queue.add_after("a", 20)
     clock.now += 2.9
     getter = asyncio.create_task(queue.get())
-    await asyncio.sleep(0.01)
+    await settle()  # the getter is now blocked: 0.1 s are still to go on the queue's clock
     assert not getter.done()
     clock.now += 0.2
     queue.poke()  # the fake clock moved; real time would wake it by timeout
@@ -82,6 +83,8 @@ async def test_workers_serialise_per_key_and_requeue_errors() -> None:
     running: set[str] = set()
     overlaps = 0
     calls: dict[str, int] = {}
+    first_a_started = asyncio.Event()
+    release_first_a = asyncio.Event()
 
     async def reconcile(key: str) -> float | None:
         nonlocal overlaps
@@ -89,7 +92,10 @@ async def test_workers_serialise_per_key_and_requeue_errors() -> None:
             overlaps += 1
         running.add(key)
         calls[key] = calls.get(key, 0) + 1
-        await asyncio.sleep(0.01)
+        if key == "a" and calls[key] == 1:
+            first_a_started.set()
+            await release_first_a.wait()  # "a" stays in flight while it is added again
+        await settle(3)  # give other workers the chance to (wrongly) pick up the same key
         running.discard(key)
         if key == "flaky" and calls[key] < 3:
             raise RuntimeError("transient")
@@ -97,22 +103,31 @@ async def test_workers_serialise_per_key_and_requeue_errors() -> None:
 
     errors: list[str] = []
     task = asyncio.create_task(run_workers(queue, reconcile, workers=4, on_error=lambda key, error: errors.append(key)))
-    for _ in range(5):
+    queue.add("a")
+    await asyncio.wait_for(first_a_started.wait(), 10)
+    for _ in range(4):
         queue.add("a")
         queue.add("flaky")
-        await asyncio.sleep(0.003)
-    await asyncio.sleep(0.3)
+        await settle(3)
+    await settle()
+    assert calls["a"] == 1, "not handed to a second worker while in flight"
+    release_first_a.set()
+    await until(
+        lambda: calls.get("flaky", 0) >= 3 and calls["a"] >= 2 and queue.processing == 0 and len(queue) == 0,
+        what="flaky succeeded on its third try, a ran again, the queue is idle",
+    )
     queue.shutdown()
-    await asyncio.wait_for(task, 2)
+    await asyncio.wait_for(task, 10)
     assert overlaps == 0
     assert calls["flaky"] >= 3 and errors.count("flaky") == 2
-    assert 1 <= calls["a"] <= 5
+    assert calls["a"] == 2, "the adds while in flight collapse into one more run"
 
 
 async def test_shutdown_releases_waiting_workers() -> None:
     queue = WorkQueue()
     getter = asyncio.create_task(queue.get())
-    await asyncio.sleep(0.01)
+    await settle()
+    assert not getter.done(), "the getter is waiting for work"
     queue.shutdown()
     with pytest.raises(ShutDownError):
         await asyncio.wait_for(getter, 1)
@@ -120,18 +135,19 @@ async def test_shutdown_releases_waiting_workers() -> None:
 
 async def test_timed_keys_come_out_in_due_order_with_real_time() -> None:
     queue = WorkQueue()
-    queue.add_after("late", 0.15)
-    queue.add_after("early", 0.05)
-    queue.add_after("middle", 0.1)
-    started = asyncio.get_running_loop().time()
+    delays = {"late": 0.15, "early": 0.05, "middle": 0.1}
+    started = queue.now()  # before the adds: each key is due at least its delay after this
+    for key, delay in delays.items():
+        queue.add_after(key, delay)
     order = []
     for _ in range(3):
-        key = await asyncio.wait_for(queue.get(), 1)
-        order.append((key, asyncio.get_running_loop().time() - started))
+        # Nothing pokes the queue: get() must wake by itself when a key falls due.
+        key = await asyncio.wait_for(queue.get(), 30)
+        order.append((key, queue.now() - started))
         queue.done(key)
     assert [key for key, _ in order] == ["early", "middle", "late"]
-    assert order[0][1] >= 0.045, "not before it is due"
-    assert order[-1][1] < 0.5
+    for key, waited in order:
+        assert waited >= delays[key], f"{key} not before it is due"
 
 
 async def test_a_timed_key_due_while_processing_runs_again_after() -> None:
@@ -142,10 +158,10 @@ async def test_a_timed_key_due_while_processing_runs_again_after() -> None:
     queue.add_after("a", 1)
     clock.now += 2
     queue.poke()
-    await asyncio.sleep(0)
+    await settle()
     assert len(queue) == 0, "not handed out while still processing"
     getter = asyncio.create_task(queue.get())
-    await asyncio.sleep(0.01)
+    await settle()
     assert not getter.done()
     queue.done("a")
     assert await asyncio.wait_for(getter, 1) == "a"
@@ -189,36 +205,35 @@ async def test_reconcile_requeue_delay_and_forget_on_success() -> None:
 
     task = asyncio.create_task(run_workers(queue, reconcile, workers=1))
     queue.add("k")
-    for _ in range(100):
-        if len(calls) >= 3:
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: len(calls) >= 3 and queue.processing == 0, what="three reconciles, the last one finished")
     assert calls == ["k", "k", "k"], "error -> backoff retry -> success asking for a requeue -> requeue"
     assert queue.failures("k") == 0, "a success forgets the failures"
     queue.shutdown()
-    await asyncio.wait_for(task, 1)
+    await asyncio.wait_for(task, 10)
 
 
 async def test_shutdown_drops_pending_work_but_lets_in_flight_finish() -> None:
     queue = WorkQueue()
+    started = asyncio.Event()
     release = asyncio.Event()
     finished: list[str] = []
 
     async def reconcile(key: str) -> float | None:
+        started.set()
         await release.wait()
         finished.append(key)
         return None
 
     task = asyncio.create_task(run_workers(queue, reconcile, workers=1))
     queue.add("in-flight")
-    await asyncio.sleep(0.01)
+    await asyncio.wait_for(started.wait(), 10)
     queue.add("queued")
     queue.add("in-flight")  # dirty: would run again
     queue.add_after("timed", 0.01)
     queue.shutdown()
     queue.add("after-shutdown")
     release.set()
-    await asyncio.wait_for(task, 1)
+    await asyncio.wait_for(task, 10)
     assert finished == ["in-flight"]
 
 
@@ -226,21 +241,28 @@ async def test_n_workers_run_distinct_keys_concurrently() -> None:
     queue = WorkQueue()
     running = 0
     peak = 0
+    finished = 0
+    release = asyncio.Event()
 
     async def reconcile(key: str) -> float | None:
-        nonlocal running, peak
+        nonlocal running, peak, finished
         running += 1
         peak = max(peak, running)
-        await asyncio.sleep(0.05)
+        await release.wait()  # held in flight until four of them are running together
         running -= 1
+        finished += 1
         return None
 
     for index in range(8):
         queue.add(f"k{index}")
     task = asyncio.create_task(run_workers(queue, reconcile, workers=4))
-    await asyncio.sleep(0.15)
+    await until(lambda: running == 4, what="four reconciles in flight at once")
+    await settle()
+    assert running == 4 and len(queue) == 4, "no fifth worker: the other keys wait"
+    release.set()
+    await until(lambda: finished == 8, what="all eight keys reconciled")
     queue.shutdown()
-    await asyncio.wait_for(task, 1)
+    await asyncio.wait_for(task, 10)
     assert peak == 4
 
 
