@@ -20,6 +20,8 @@ from __future__ import annotations
 import copy
 from typing import Any, Literal, TypedDict, cast
 
+from rollouts.api.nesting import MAX_DEPTH, too_deep
+
 
 class Condition(TypedDict, total=False):
     """One entry of status.conditions (Argo's RolloutCondition)."""
@@ -160,6 +162,8 @@ def sanitized_status(raw: Any) -> RolloutStatus:
         return {}
     status: dict[str, Any] = {}
     for key, value in raw.items():
+        if too_deep(value, limit=MAX_DEPTH - 2) is not None:
+            continue  # nested deeper than anything we write: unreadable, like any malformed field
         wanted = _STATUS_TYPES.get(key)
         if wanted is not None:
             if isinstance(value, wanted) and not (wanted is int and isinstance(value, bool)):
