@@ -147,6 +147,8 @@ def is_percent(value: IntOrString | None) -> bool:
 
 MAX_DURATION_SECONDS = (2**63 - 1) / 1e9
 """The longest Go time.Duration, in seconds."""
+MAX_DURATION_LENGTH = 256
+"""Far longer than any duration a person writes ("1h30m", "0.5s"); parsing stays cheap below it."""
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {
     "ns": 1e-9,
@@ -187,11 +189,12 @@ def parse_duration(value: IntOrString | float | None) -> float | None:
         text = text[1:]
     if text == "0":
         return 0.0
+    if len(text) > MAX_DURATION_LENGTH:
+        raise InvalidValueError(f"invalid duration: longer than {MAX_DURATION_LENGTH} characters: {shown(value)}")
     position = 0
     total = 0.0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != position:
-            break
+    # One anchored match after another (finditer would search ahead from every position: quadratic).
+    while (match := _DURATION_PART.match(text, position)) is not None:
         total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         position = match.end()
         if total > MAX_DURATION_SECONDS:
