@@ -144,7 +144,7 @@ def schema_values(kind: str, path: tuple[Any, ...], *, core: bool = False) -> st
         "str": STRINGS,
         "time": TIMES,
         "bool": st.booleans(),
-        "any": ANY_JSON,
+        "any": SHALLOW_JSON if core else ANY_JSON,
     }[kind]
     if STRING_ONLY & set(path):
         return typed
@@ -234,13 +234,33 @@ RS_FIELDS: list[tuple[tuple[Any, ...], str]] = [
 STRING_ONLY = {"annotations", "labels"}
 
 
+TEMPLATE_FIELDS: list[tuple[tuple[Any, ...], str]] = [
+    (("spec", "metrics", 0, "count"), "intstr"),
+    (("spec", "metrics", 0, "interval"), "duration"),
+    (("spec", "metrics", 0, "failureLimit"), "intstr"),
+    (("spec", "metrics", 0, "provider", "web", "timeoutSeconds"), "int"),
+    (("spec", "metrics", 0, "provider", "web", "body"), "any"),
+    (("spec", "args", 0, "value"), "str"),
+    (("spec", "dryRun", 0, "metricName"), "str"),
+    (("spec", "measurementRetention", 0, "limit"), "int"),
+]
+TEMPLATE = {
+    "apiVersion": "argoproj.io/v1alpha1",
+    "kind": "AnalysisTemplate",
+    "metadata": {"name": "smoke", "namespace": "ns"},
+    "spec": {"metrics": [{"name": "ok", "provider": {"web": {"url": "http://127.0.0.1:1/"}}}]},
+}
+
+
 @dataclass(frozen=True)
 class Write:
-    """One hostile value at one path: into the rollout (rs is None) or into ReplicaSet number `rs`."""
+    """One hostile value at one path: into the rollout (rs is None), into ReplicaSet number `rs`,
+    or into the AnalysisTemplate the analysed world uses (`template`)."""
 
     path: tuple[Any, ...]
     value: Any
     rs: int | None = None
+    template: bool = False
 
 
 def writes() -> st.SearchStrategy[list[Write]]:
@@ -252,7 +272,12 @@ def writes() -> st.SearchStrategy[list[Write]]:
             lambda value: Write(path=pick[1][0], value=value, rs=pick[0])
         )
     )
-    return st.lists(st.one_of(to_rollout, to_rollout, to_rs), min_size=1, max_size=4)
+    to_template = st.sampled_from(TEMPLATE_FIELDS).flatmap(
+        lambda field: schema_values(field[1], field[0]).map(
+            lambda value: Write(path=field[0], value=value, template=True)
+        )
+    )
+    return st.lists(st.one_of(to_rollout, to_rollout, to_rs, to_template), min_size=1, max_size=4)
 
 
 def put(target: Any, path: tuple[Any, ...], value: Any) -> None:
@@ -282,26 +307,32 @@ def put(target: Any, path: tuple[Any, ...], value: Any) -> None:
 
 @cache
 def worlds() -> tuple[World, ...]:
-    """Three rollouts caught mid-update, simulated once; examples copy them."""
+    """Four rollouts caught mid-update, simulated once; examples copy them."""
     steps = [{"setWeight": 20}, {"pause": {"duration": "30s"}}, {"setWeight": 60}, {"pause": {}}]
     canary = World(rollout(replicas=5, steps=steps, canaryService="canary", stableService="stable"))
     canary.services = {"canary": service("canary"), "stable": service("stable")}
     blue_green = World(blue_green_rollout(replicas=3, previewService="preview"))
     blue_green.services = {"active": service("active"), "preview": service("preview")}
     rolling = World(rollout(replicas=4, maxSurge=1, maxUnavailable=0))
-    for world in (canary, blue_green, rolling):
+    smoke = {"templates": [{"templateName": "smoke"}]}
+    analysed = World(rollout(replicas=3, steps=[{"setWeight": 30}, {"analysis": smoke}, {"pause": {}}], analysis=smoke))
+    analysed.analysis_templates = {(False, "smoke"): TEMPLATE}
+    for world in (canary, blue_green, rolling, analysed):
         world.run()
         world.set_image("app:v2")
         for _ in range(3):
             world.reconcile()
             world.settle()
-    return canary, blue_green, rolling
+    return canary, blue_green, rolling, analysed
 
 
 def hostile_world(pick: int, changes: list[Write]) -> Observed:
     observed = worlds()[pick].observed()
     for change in changes:
-        if change.rs is None:
+        if change.template:
+            for template in observed.analysis_templates.values():
+                put(template, change.path, change.value)
+        elif change.rs is None:
             put(observed.rollout, change.path, change.value)
         elif observed.replicasets:
             put(observed.replicasets[change.rs % len(observed.replicasets)], change.path, change.value)
@@ -324,7 +355,7 @@ def named_fields(changes: list[Write]) -> set[str]:
 
 
 @FUZZ
-@given(pick=st.integers(0, 2), changes=writes())
+@given(pick=st.integers(0, 3), changes=writes())
 def test_decide_never_raises_on_hostile_rollouts(pick: int, changes: list[Write]) -> None:
     observed = hostile_world(pick, changes)
     before = invalid_spec(worlds()[pick].ro.get("status"))
