@@ -21,6 +21,7 @@ import copy
 from typing import Any, Literal, TypedDict, cast
 
 from rollouts.api.nesting import MAX_DEPTH, too_deep
+from rollouts.api.numbers import INT32_MAX, INT32_MIN
 
 
 class Condition(TypedDict, total=False):
@@ -166,7 +167,10 @@ def sanitized_status(raw: Any) -> RolloutStatus:
             continue  # nested deeper than anything we write: unreadable, like any malformed field
         wanted = _STATUS_TYPES.get(key)
         if wanted is not None:
-            if isinstance(value, wanted) and not (wanted is int and isinstance(value, bool)):
+            if wanted is int:
+                if isinstance(value, int) and not isinstance(value, bool) and INT32_MIN <= value <= INT32_MAX:
+                    status[key] = value  # Argo's status integers are int32; a larger one is unreadable
+            elif isinstance(value, wanted):
                 status[key] = copy.deepcopy(value)
         elif key in _ITEM_KEY:
             if isinstance(value, list):

@@ -124,3 +124,14 @@ def test_foreign_replicaset_counts_read_as_zero(count: Any) -> None:
         rs["status"]["availableReplicas"] = count
     plan = decide(world.observed(), world.now)
     assert plan.status.get("availableReplicas", 0) == 0
+
+
+@pytest.mark.parametrize("key", ["currentStepIndex", "collisionCount", "replicas", "HPAReplicas"])
+def test_status_integers_beyond_int32_read_as_absent(key: str) -> None:
+    world = World(rollout(steps=[{"setWeight": 50}]))
+    world.run()
+    observed = world.observed()
+    observed.rollout["status"][key] = 10**30
+    plan = decide(observed, world.now)
+    assert invalid_spec(plan.status) is None
+    assert plan.status.get(key) != 10**30
