@@ -21,7 +21,7 @@ import copy
 from typing import Any, Literal, TypedDict, cast
 
 from rollouts.api.nesting import MAX_DEPTH, too_deep
-from rollouts.api.numbers import INT32_MAX, INT32_MIN
+from rollouts.api.numbers import INT32_MAX
 
 
 class Condition(TypedDict, total=False):
@@ -168,8 +168,10 @@ def sanitized_status(raw: Any) -> RolloutStatus:
         wanted = _STATUS_TYPES.get(key)
         if wanted is not None:
             if wanted is int:
-                if isinstance(value, int) and not isinstance(value, bool) and INT32_MIN <= value <= INT32_MAX:
-                    status[key] = value  # Argo's status integers are int32; a larger one is unreadable
+                if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT32_MAX:
+                    # Argo's status integers are int32 counts and indexes: a negative or larger one
+                    # is unreadable (a negative currentStepIndex would index the steps from the end).
+                    status[key] = value
             elif isinstance(value, wanted):
                 status[key] = copy.deepcopy(value)
         elif key in _ITEM_KEY:

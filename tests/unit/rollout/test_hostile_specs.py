@@ -126,12 +126,14 @@ def test_foreign_replicaset_counts_read_as_zero(count: Any) -> None:
     assert plan.status.get("availableReplicas", 0) == 0
 
 
+@pytest.mark.parametrize("value", [10**30, -1, -5])
 @pytest.mark.parametrize("key", ["currentStepIndex", "collisionCount", "replicas", "HPAReplicas"])
-def test_status_integers_beyond_int32_read_as_absent(key: str) -> None:
-    world = World(rollout(steps=[{"setWeight": 50}]))
+def test_status_integers_negative_or_beyond_int32_read_as_absent(key: str, value: int) -> None:
+    world = World(rollout(steps=[{"setWeight": 50}, {"pause": {}}, {"setWeight": 80}, {"pause": {}}]))
     world.run()
+    world.set_image("app:v2")
     observed = world.observed()
-    observed.rollout["status"][key] = 10**30
+    observed.rollout["status"][key] = value
     plan = decide(observed, world.now)
     assert invalid_spec(plan.status) is None
-    assert plan.status.get(key) != 10**30
+    assert plan.status.get(key) != value
