@@ -4,7 +4,8 @@ Never edit crds/ by hand: run `.venv/bin/python hack/gen_crds.py`. A unit test
 regenerates in memory and fails when the files are out of date.
 
 Schemas are structural (every node typed) and derived from the models'
-JSON schema: IntOrString becomes x-kubernetes-int-or-string, plain dicts
+JSON schema: Int32/Int64 fields keep Argo's `format: int32`/`int64`,
+IntOrString becomes x-kubernetes-int-or-string, plain dicts
 (pod templates, provider blocks) keep unknown fields, and every object keeps
 unknown fields too, so a manifest written for a newer Argo Rollouts is stored
 whole rather than pruned.
@@ -104,6 +105,11 @@ def _structural(node: dict[str, Any]) -> dict[str, Any]:
         return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
     if kind == "array":
         return {"type": "array", "items": _structural(node.get("items", {}))}
+    if kind == "integer" and node.get("format") in ("int32", "int64"):
+        # Argo's int32/int64 fields (rollouts/api/numbers.py); the bounds stay in the models,
+        # which refuse an out-of-range value with a message naming the field, as Argo's CRDs
+        # carry no minimum/maximum either.
+        return {"type": kind, "format": node["format"]}
     if kind in ("string", "integer", "boolean", "number"):
         return {"type": kind}
     return {"x-kubernetes-preserve-unknown-fields": True}

@@ -19,9 +19,11 @@ metric already Failed / Errored / was Inconclusive, takes no new measurements.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+
+import re2  # type: ignore[import-untyped]
 
 from rollouts.analysis.args import ArgumentError, argument_values, redact, resolve_metric
 from rollouts.analysis.verdict import (
@@ -174,14 +176,33 @@ def _validate(metrics: list[Metric]) -> None:
             raise ValueError(f"metrics[{index}]: {err}") from err
 
 
+MAX_PATTERN_LENGTH = 1024
+"""A metricName pattern names metrics of one run; longer is a mistake (or an attack), refused."""
+
+
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # the error is reported in the run's message, not printed on stderr
+    options.never_capture = True
+    return options
+
+
+# RE2 is Go's regexp syntax with linear-time matching: a user's pattern cannot backtrack for minutes
+# on the loop that renews the leader Lease (Python's re would, e.g. "(a+)+$").
+_RE2_OPTIONS = _re2_options()
+
+
 def _match_rules(patterns: list[str], metrics: list[Metric], what: str) -> list[set[str]]:
-    """Each rule's metric names (Go regexp.MatchString: unanchored); a rule must match one."""
+    """Each rule's metric names (Go regexp.MatchString: unanchored, RE2 syntax); a rule must match one."""
     matched: list[set[str]] = []
     for index, pattern in enumerate(patterns):
+        if len(pattern) > MAX_PATTERN_LENGTH:
+            raise ValueError(f"{what}[{index}]: metricName pattern longer than {MAX_PATTERN_LENGTH} characters")
         try:
-            regex = re.compile(pattern)
-        except re.error as err:
-            raise ValueError(f"{what}[{index}]: invalid metricName pattern: {err}") from err
+            regex = re2.compile(pattern, _RE2_OPTIONS)
+        except re2.error as err:
+            reason = err.args[0].decode(errors="replace") if err.args and isinstance(err.args[0], bytes) else str(err)
+            raise ValueError(f"{what}[{index}]: invalid metricName pattern: {reason}") from err
         names = {m.name for m in metrics if regex.search(m.name)}
         if not names:
             raise ValueError(f"{what}[{index}]: Rule didn't match any metric name(s)")

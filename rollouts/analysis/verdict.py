@@ -23,6 +23,7 @@ from rollouts.api.constants import (
     ANALYSIS_SUCCESSFUL,
     DEFAULT_CONSECUTIVE_ERROR_LIMIT,
 )
+from rollouts.api.numbers import parse_int64
 from rollouts.api.phases import COMPLETED_ANALYSIS_PHASES
 
 # Best to worst, as Argo orders them (utils/analysis/helpers.go analysisStatusOrder).
@@ -139,10 +140,9 @@ def int_value(value: IntOrString | None, default: int = 0) -> int:
         return default
     if isinstance(value, int):
         return value
-    try:
-        return int(value.strip())
-    except ValueError:
-        return 0
+    # Go's Atoi: ASCII digits in int64 range (Python's int() takes other scripts' digits and
+    # raises on strings of thousands of digits).
+    return parse_int64(value.strip()) or 0
 
 
 def effective_count(metric: Metric) -> int | None:

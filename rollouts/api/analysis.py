@@ -20,6 +20,7 @@ from rollouts.api.constants import (
     CLUSTER_ANALYSIS_TEMPLATE_KIND,
     DEFAULT_CONSECUTIVE_ERROR_LIMIT,
 )
+from rollouts.api.numbers import Int32, Int64
 from rollouts.api.rollout import AnalysisTemplateRef, DryRun, FieldRef, MeasurementRetention
 
 
@@ -65,7 +66,7 @@ class PrometheusMetric(K8sModel):
     address: str | None = None
     query: str | None = None
     authentication: Authentication | None = None
-    timeout: int | None = None
+    timeout: Int64 | None = None
     insecure: bool | None = None
     headers: list[WebMetricHeader] | None = None
     range_query: PrometheusRangeQueryArgs | None = None
@@ -76,7 +77,7 @@ class WebMetric(K8sModel):
     url: str
     headers: list[WebMetricHeader] | None = None
     body: str | None = None
-    timeout_seconds: int | None = None
+    timeout_seconds: Int64 | None = None
     json_path: str | None = None
     insecure: bool | None = None
     json_body: Any | None = None
@@ -147,9 +148,9 @@ class ClusterAnalysisTemplate(AnalysisTemplate):
 
 
 class TTLStrategy(K8sModel):
-    seconds_after_completion: int | None = None
-    seconds_after_failure: int | None = None
-    seconds_after_success: int | None = None
+    seconds_after_completion: Int32 | None = None
+    seconds_after_failure: Int32 | None = None
+    seconds_after_success: Int32 | None = None
 
 
 class AnalysisRunSpec(K8sModel):
@@ -176,23 +177,23 @@ class MetricResult(K8sModel):
     phase: str
     measurements: list[Measurement] | None = None
     message: str | None = None
-    count: int | None = None
-    successful: int | None = None
-    failed: int | None = None
-    inconclusive: int | None = None
-    error: int | None = None
-    consecutive_error: int | None = None
+    count: Int32 | None = None
+    successful: Int32 | None = None
+    failed: Int32 | None = None
+    inconclusive: Int32 | None = None
+    error: Int32 | None = None
+    consecutive_error: Int32 | None = None
     dry_run: bool | None = None
     metadata: dict[str, str] | None = None
-    consecutive_success: int | None = None
+    consecutive_success: Int32 | None = None
 
 
 class RunSummary(K8sModel):
-    count: int | None = None
-    successful: int | None = None
-    failed: int | None = None
-    inconclusive: int | None = None
-    error: int | None = None
+    count: Int32 | None = None
+    successful: Int32 | None = None
+    failed: Int32 | None = None
+    inconclusive: Int32 | None = None
+    error: Int32 | None = None
 
 
 class AnalysisRunStatus(K8sModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from rollouts.api.common import K8sModel
+from rollouts.api.numbers import Int32
 from rollouts.api.podtemplate import PodTemplateMetadata
 
 
@@ -44,7 +45,7 @@ class DryRun(K8sModel):
 
 class MeasurementRetention(K8sModel):
     metric_name: str
-    limit: int
+    limit: Int32
 
 
 class RolloutAnalysis(K8sModel):
@@ -56,7 +57,7 @@ class RolloutAnalysis(K8sModel):
 
 
 class RolloutAnalysisBackground(RolloutAnalysis):
-    starting_step: int | None = None
+    starting_step: Int32 | None = None
 
 
 class RolloutAnalysisRunStatus(K8sModel):

@@ -13,24 +13,25 @@ from rollouts.api.constants import (
     DEFAULT_AUTO_PROMOTION_ENABLED,
     DEFAULT_SCALE_DOWN_DELAY_SECONDS,
 )
+from rollouts.api.numbers import Int32
 from rollouts.api.podtemplate import AntiAffinity, PodTemplateMetadata
 
 
 class BlueGreenStrategy(K8sModel):
     active_service: str | None = None
     preview_service: str | None = None
-    preview_replica_count: int | None = None
+    preview_replica_count: Int32 | None = None
     auto_promotion_enabled: bool | None = None
-    auto_promotion_seconds: int | None = None
+    auto_promotion_seconds: Int32 | None = None
     max_unavailable: IntOrString | None = None
-    scale_down_delay_seconds: int | None = None
-    scale_down_delay_revision_limit: int | None = None
+    scale_down_delay_seconds: Int32 | None = None
+    scale_down_delay_revision_limit: Int32 | None = None
     pre_promotion_analysis: RolloutAnalysis | None = None
     anti_affinity: AntiAffinity | None = None
     post_promotion_analysis: RolloutAnalysis | None = None
     preview_metadata: PodTemplateMetadata | None = None
     active_metadata: PodTemplateMetadata | None = None
-    abort_scale_down_delay_seconds: int | None = None
+    abort_scale_down_delay_seconds: Int32 | None = None
 
     def effective_auto_promotion_enabled(self) -> bool:
         if self.auto_promotion_enabled is None:

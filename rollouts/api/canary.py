@@ -18,6 +18,7 @@ from rollouts.api.analysisref import (
 )
 from rollouts.api.common import IntOrString, InvalidValueError, K8sModel, LabelSelector, parse_duration
 from rollouts.api.constants import DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE
+from rollouts.api.numbers import Int32
 from rollouts.api.podtemplate import AntiAffinity, PodTemplateMetadata
 from rollouts.api.trafficrouting import RolloutTrafficRouting, SetHeaderRoute, SetMirrorRoute, TrafficWeights
 
@@ -37,8 +38,8 @@ class RolloutPause(K8sModel):
 
 
 class SetCanaryScale(K8sModel):
-    weight: int | None = None
-    replicas: int | None = None
+    weight: Int32 | None = None
+    replicas: Int32 | None = None
     match_traffic_weight: bool | None = None
 
 
@@ -54,10 +55,10 @@ class TemplateService(K8sModel):
 class RolloutExperimentTemplate(K8sModel):
     name: str
     spec_ref: str
-    replicas: int | None = None
+    replicas: Int32 | None = None
     metadata: PodTemplateMetadata | None = None
     selector: LabelSelector | None = None
-    weight: int | None = None
+    weight: Int32 | None = None
     service: TemplateService | None = None
 
 
@@ -75,11 +76,11 @@ class RolloutExperimentStep(K8sModel):
     analyses: list[RolloutExperimentStepAnalysisTemplateRef] | None = None
     dry_run: list[DryRun] | None = None
     analysis_run_metadata: AnalysisRunMetadata | None = None
-    scale_down_delay_seconds: int | None = None
+    scale_down_delay_seconds: Int32 | None = None
 
 
 class CanaryStep(K8sModel):
-    set_weight: int | None = None
+    set_weight: Int32 | None = None
     pause: RolloutPause | None = None
     experiment: RolloutExperimentStep | None = None
     analysis: RolloutAnalysis | None = None
@@ -112,7 +113,7 @@ class PingPongSpec(K8sModel):
 
 class ReplicaProgressThreshold(K8sModel):
     type: str
-    value: int
+    value: Int32
 
 
 class CanaryStrategy(K8sModel):
@@ -126,12 +127,12 @@ class CanaryStrategy(K8sModel):
     anti_affinity: AntiAffinity | None = None
     canary_metadata: PodTemplateMetadata | None = None
     stable_metadata: PodTemplateMetadata | None = None
-    scale_down_delay_seconds: int | None = None
-    scale_down_delay_revision_limit: int | None = None
-    abort_scale_down_delay_seconds: int | None = None
+    scale_down_delay_seconds: Int32 | None = None
+    scale_down_delay_revision_limit: Int32 | None = None
+    abort_scale_down_delay_seconds: Int32 | None = None
     dynamic_stable_scale: bool | None = None
     ping_pong: PingPongSpec | None = None
-    min_pods_per_replica_set: int | None = None
+    min_pods_per_replica_set: Int32 | None = None
     replica_progress_threshold: ReplicaProgressThreshold | None = None
 
     def effective_max_surge(self) -> IntOrString:

@@ -24,14 +24,16 @@ Conventions every model follows (the rest of the code relies on them):
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-IntOrString = int | str
+from rollouts.api.numbers import INT32_MAX, INT32_MIN, Int32, Int64, parse_int64
+
+IntOrString = Int32 | str
+"""Kubernetes' intstr.IntOrString: its int is an int32, so a larger one is a validation error naming the field."""
 
 
 class K8sModel(BaseModel):
@@ -69,7 +71,7 @@ class ObjectMeta(K8sModel):
     namespace: str | None = None
     uid: str | None = None
     resource_version: str | None = None
-    generation: int | None = None
+    generation: Int64 | None = None
     creation_timestamp: str | None = None
     deletion_timestamp: str | None = None
     labels: dict[str, str] | None = None
@@ -92,7 +94,20 @@ class LabelSelector(K8sModel):
 # --------------------------------------------------------------------------- IntOrString
 
 _PERCENT = re.compile(r"^\s*(\d+)\s*%\s*$")
-_GO_ATOI = re.compile(r"^[+-]?\d+$")
+_GO_ATOI = re.compile(r"^[+-]?[0-9]+$")
+_SHOWN = 40
+
+
+def shown(value: Any) -> str:
+    """A user's value in an error message, cut short: a message must not carry a 5000-character value."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= _SHOWN else value[:_SHOWN] + "...")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**_SHOWN:
+        return f"an integer of {len(str(abs(value))) if abs(value) < 10**4000 else 'thousands of'} digits"
+    if isinstance(value, dict | list):
+        return f"a {type(value).__name__} of {len(value)} items"
+    text = repr(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
 
 
 class InvalidValueError(ValueError):
@@ -112,12 +127,16 @@ def scaled_value(value: IntOrString | None, total: int, *, round_up: bool, defau
     if isinstance(value, bool):
         raise InvalidValueError(f"invalid int or percentage: {value!r}")
     if isinstance(value, int):
+        if not INT32_MIN <= value <= INT32_MAX:
+            raise InvalidValueError(f"{shown(value)} is out of range for an int-or-string (int32)")
         return value
     digits = value.replace("%", "")
-    if not _GO_ATOI.match(digits):
-        raise InvalidValueError(f"invalid int or percentage: {value!r}")
-    scaled = int(digits) * total / 100
-    return math.ceil(scaled) if round_up else math.floor(scaled)
+    percent = parse_int64(digits) if _GO_ATOI.match(digits) else None
+    if percent is None:
+        raise InvalidValueError(f"invalid int or percentage: {shown(value)}")
+    # Exact integer arithmetic: a float product overflows (or loses digits) for large values.
+    scaled = percent * total
+    return -(-scaled // 100) if round_up else scaled // 100
 
 
 def is_percent(value: IntOrString | None) -> bool:
@@ -126,7 +145,11 @@ def is_percent(value: IntOrString | None) -> bool:
 
 # --------------------------------------------------------------------------- durations
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+MAX_DURATION_SECONDS = (2**63 - 1) / 1e9
+"""The longest Go time.Duration, in seconds."""
+MAX_DURATION_LENGTH = 256
+"""Far longer than any duration a person writes ("1h30m", "0.5s"); parsing stays cheap below it."""
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {
     "ns": 1e-9,
     "us": 1e-6,
@@ -147,29 +170,38 @@ def parse_duration(value: IntOrString | float | None) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise InvalidValueError(f"invalid duration: {value!r}")
+        raise InvalidValueError("invalid duration: a boolean")
     if isinstance(value, int | float):
+        if not -MAX_DURATION_SECONDS <= value <= MAX_DURATION_SECONDS:
+            raise InvalidValueError(f"invalid duration: {shown(value)} seconds is out of range")
         return float(value)
     text = value.strip()
     if not text:
         raise InvalidValueError("invalid duration: empty string")
-    if re.fullmatch(r"\d+", text):
-        return float(text)
+    if re.fullmatch(r"[0-9]+", text):
+        whole = parse_int64(text)
+        if whole is None or whole > MAX_DURATION_SECONDS:
+            raise InvalidValueError(f"invalid duration: {shown(value)} seconds is out of range")
+        return float(whole)
     sign = 1.0
     if text[0] in "+-":
         sign = -1.0 if text[0] == "-" else 1.0
         text = text[1:]
     if text == "0":
         return 0.0
+    if len(text) > MAX_DURATION_LENGTH:
+        raise InvalidValueError(f"invalid duration: longer than {MAX_DURATION_LENGTH} characters: {shown(value)}")
     position = 0
     total = 0.0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != position:
-            break
+    # One anchored match after another (finditer would search ahead from every position: quadratic).
+    while (match := _DURATION_PART.match(text, position)) is not None:
         total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         position = match.end()
+        if total > MAX_DURATION_SECONDS:
+            # Go's ParseDuration refuses what does not fit in an int64 of nanoseconds (about 292 years).
+            raise InvalidValueError(f"invalid duration: {shown(value)} is out of range")
     if position != len(text) or position == 0:
-        raise InvalidValueError(f"invalid duration: {value!r} (expected e.g. 30s, 1m30s, 1h)")
+        raise InvalidValueError(f"invalid duration: {shown(value)} (expected e.g. 30s, 1m30s, 1h)")
     return sign * total
 
 

@@ -13,13 +13,14 @@ from rollouts.api.constants import (
     DEFAULT_SCALE_DOWN_DELAY_SECONDS,
     EXPERIMENT_KIND,
 )
+from rollouts.api.numbers import Int32
 from rollouts.api.rollout import AnalysisRunArgument, AnalysisRunMetadata, DryRun, MeasurementRetention, TemplateService
 
 
 class TemplateSpec(K8sModel):
     name: str
-    replicas: int | None = None
-    min_ready_seconds: int | None = None
+    replicas: Int32 | None = None
+    min_ready_seconds: Int32 | None = None
     selector: LabelSelector | None = None
     template: dict[str, Any] | None = None
     service: TemplateService | None = None
@@ -36,10 +37,10 @@ class ExperimentAnalysisTemplateRef(K8sModel):
 class ExperimentSpec(K8sModel):
     templates: list[TemplateSpec] = Field(default_factory=list)
     duration: str | None = None
-    progress_deadline_seconds: int | None = None
+    progress_deadline_seconds: Int32 | None = None
     terminate: bool | None = None
     analyses: list[ExperimentAnalysisTemplateRef] | None = None
-    scale_down_delay_seconds: int | None = None
+    scale_down_delay_seconds: Int32 | None = None
     dry_run: list[DryRun] | None = None
     measurement_retention: list[MeasurementRetention] | None = None
     analysis_run_metadata: AnalysisRunMetadata | None = None
@@ -57,11 +58,11 @@ class ExperimentSpec(K8sModel):
 
 class TemplateStatus(K8sModel):
     name: str
-    replicas: int = 0
-    updated_replicas: int = 0
-    ready_replicas: int = 0
-    available_replicas: int = 0
-    collision_count: int | None = None
+    replicas: Int32 = 0
+    updated_replicas: Int32 = 0
+    ready_replicas: Int32 = 0
+    available_replicas: Int32 = 0
+    collision_count: Int32 | None = None
     status: str | None = None
     message: str | None = None
     last_transition_time: str | None = None

@@ -18,8 +18,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from rollouts.api.common import InvalidValueError
+from rollouts.api.common import InvalidValueError, shown
 from rollouts.api.constants import POD_TEMPLATE_HASH_LABEL
+from rollouts.api.numbers import INT64_MAX, INT64_MIN
 from rollouts.api.quantity import QuantityError, go_quantity_string
 
 _SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -130,7 +131,10 @@ def _check(value: Any, kind: str, path: str) -> None:
     types, what = expected
     wrong_bool = isinstance(value, bool) and bool not in types
     if wrong_bool or not isinstance(value, types):
-        raise TemplateTypeError(f"{path}: expected {what}, got {value!r}")
+        raise TemplateTypeError(f"{path}: expected {what}, got {shown(value)}")
+    if kind in ("int", "intorstring") and isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        # Go reads these into int32/int64 and refuses the object; so do we, before str() meets 5000 digits.
+        raise TemplateTypeError(f"{path}: {shown(value)} is out of range for a 64-bit integer")
 
 
 def _go_time(value: str, path: str) -> str:
@@ -138,9 +142,9 @@ def _go_time(value: str, path: str) -> str:
     try:
         parsed = datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError as error:
-        raise TemplateTypeError(f"{path}: not an RFC 3339 time: {value!r}") from error
+        raise TemplateTypeError(f"{path}: not an RFC 3339 time: {shown(value)}") from error
     if parsed.tzinfo is None:
-        raise TemplateTypeError(f"{path}: not an RFC 3339 time (no zone): {value!r}")
+        raise TemplateTypeError(f"{path}: not an RFC 3339 time (no zone): {shown(value)}")
     return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

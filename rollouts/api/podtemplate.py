@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from rollouts.api.common import K8sModel
+from rollouts.api.numbers import Int32
 
 
 class PodTemplateMetadata(K8sModel):
@@ -17,7 +18,7 @@ class PodTemplateMetadata(K8sModel):
 
 
 class PreferredDuringScheduling(K8sModel):
-    weight: int
+    weight: Int32
 
 
 class AntiAffinity(K8sModel):

@@ -15,15 +15,28 @@ from fractions import Fraction
 _BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 _DECIMAL_SUFFIX = {exponent: suffix for suffix, exponent in _DECIMAL.items()}
-_QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))((?:[eE][+-]?\d+)|Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]?)$")
+_QUANTITY = re.compile(r"^([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))((?:[eE][+-]?[0-9]+)|Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]?)$")
 
 
 class QuantityError(ValueError):
     pass
 
 
+MAX_QUANTITY_LENGTH = 64
+"""Longer than any quantity a person writes ("1.5Gi", "250m", "12e6"); the patterns below are
+matched only on strings this short, so a long one cannot make them backtrack for seconds."""
+MAX_EXPONENT = 64
+"""|exponent| of an "e" suffix we compute with: exact arithmetic on 10**1e9 would never finish."""
+
+
+def _check_size(text: str) -> None:
+    if len(text) > MAX_QUANTITY_LENGTH:
+        raise QuantityError(f"quantity longer than {MAX_QUANTITY_LENGTH} characters: {text[:MAX_QUANTITY_LENGTH]!r}...")
+
+
 def parse_quantity(text: str) -> tuple[Fraction, str]:
     """(exact value, format) where format is BinarySI, DecimalSI or DecimalExponent."""
+    _check_size(text)
     match = _QUANTITY.match(text.strip())
     if not match:
         raise QuantityError(f"quantities must match the regular expression: {text!r}")
@@ -32,7 +45,10 @@ def parse_quantity(text: str) -> tuple[Fraction, str]:
     if suffix in _BINARY:
         return value * (1024 ** _BINARY[suffix]), "BinarySI"
     if suffix and suffix[0] in "eE":
-        return value * Fraction(10) ** int(suffix[1:]), "DecimalExponent"
+        exponent = int(suffix[1:])
+        if abs(exponent) > MAX_EXPONENT:
+            raise QuantityError(f"quantity exponent out of range: {text[:MAX_QUANTITY_LENGTH]!r}")
+        return value * Fraction(10) ** exponent, "DecimalExponent"
     return value * Fraction(10) ** _DECIMAL[suffix], "DecimalSI"
 
 
@@ -102,7 +118,7 @@ def _canonical(value: Fraction, fmt: str) -> str:
 
 
 _MAX_INT64 = (1 << 63) - 1
-_GO_QUANTITY = re.compile(r"^([+-]?)0*(\d*)(?:\.(\d*))?([eEinumkKMGTP]*(?:[+-]?\d+)?)$")
+_GO_QUANTITY = re.compile(r"^([+-]?)0*([0-9]*)(?:\.([0-9]*))?([eEinumkKMGTP]*(?:[+-]?[0-9]+)?)$")
 _MAX_INT64_FACTORS = 18
 
 
@@ -114,9 +130,10 @@ def _interpret(suffix: str) -> tuple[int, int, str] | None:
         return 2, 10 * _BINARY[suffix], "BinarySI"
     if len(suffix) > 1 and suffix[0] in "eE":
         try:
-            return 10, int(suffix[1:]), "DecimalExponent"
+            exponent = int(suffix[1:])
         except ValueError:
             return None
+        return (10, exponent, "DecimalExponent") if abs(exponent) <= MAX_EXPONENT else None
     return None
 
 
@@ -128,6 +145,7 @@ def go_quantity_string(text: str) -> str:
     values like "1.5e3" or "5." whose digits fit the fast path), and Marshal then
     writes that string back unchanged. Binary quantities above 2^63-1 are capped.
     """
+    _check_size(text)
     text = text.strip()
     if text == "0":
         return "0"

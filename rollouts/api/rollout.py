@@ -55,6 +55,7 @@ from rollouts.api.constants import (
     DEFAULT_UNSUCCESSFUL_RUN_HISTORY_LIMIT,
     ROLLOUT_KIND,
 )
+from rollouts.api.numbers import Int32, Int64
 from rollouts.api.podtemplate import AntiAffinity, PodTemplateMetadata, PreferredDuringScheduling
 from rollouts.api.trafficrouting import (
     ALBStatus,
@@ -83,25 +84,25 @@ class RolloutStrategy(K8sModel):
 
 
 class AnalysisRunStrategy(K8sModel):
-    successful_run_history_limit: int | None = None
-    unsuccessful_run_history_limit: int | None = None
+    successful_run_history_limit: Int32 | None = None
+    unsuccessful_run_history_limit: Int32 | None = None
 
 
 class RollbackWindowSpec(K8sModel):
-    revisions: int | None = None
+    revisions: Int32 | None = None
 
 
 class RolloutSpec(K8sModel):
-    replicas: int | None = None
+    replicas: Int32 | None = None
     selector: LabelSelector | None = None
     template: dict[str, Any] | None = None
     workload_ref: ObjectRef | None = None
-    min_ready_seconds: int | None = None
+    min_ready_seconds: Int32 | None = None
     rollback_window: RollbackWindowSpec | None = None
     strategy: RolloutStrategy = Field(default_factory=RolloutStrategy)
-    revision_history_limit: int | None = None
+    revision_history_limit: Int32 | None = None
     paused: bool | None = None
-    progress_deadline_seconds: int | None = None
+    progress_deadline_seconds: Int32 | None = None
     progress_deadline_abort: bool | None = None
     restart_at: str | None = None
     analysis: AnalysisRunStrategy | None = None
@@ -183,7 +184,7 @@ class RolloutCondition(K8sModel):
 class RolloutDurationStatus(K8sModel):
     rollout_started_at: str | None = None
     manual_pause_started_at: str | None = None
-    total_manual_pause_duration_seconds: int | None = None
+    total_manual_pause_duration_seconds: Int64 | None = None
     finished_at: str | None = None
     completion_status: str | None = None  # Promoted | FastPromoted | Aborted | ...
 
@@ -195,17 +196,17 @@ class RolloutStatus(K8sModel):
     aborted_at: str | None = None
     current_pod_hash: str | None = None
     current_step_hash: str | None = None
-    replicas: int | None = None
-    updated_replicas: int | None = None
-    ready_replicas: int | None = None
-    available_replicas: int | None = None
-    current_step_index: int | None = None
-    collision_count: int | None = None
+    replicas: Int32 | None = None
+    updated_replicas: Int32 | None = None
+    ready_replicas: Int32 | None = None
+    available_replicas: Int32 | None = None
+    current_step_index: Int32 | None = None
+    collision_count: Int32 | None = None
     observed_generation: str | None = None
     conditions: list[RolloutCondition] | None = None
     canary: CanaryStatus | None = None
     blue_green: BlueGreenStatus | None = None
-    hpa_replicas: int | None = Field(default=None, alias="HPAReplicas")
+    hpa_replicas: Int32 | None = Field(default=None, alias="HPAReplicas")
     selector: str | None = None
     stable_rs: str | None = Field(default=None, alias="stableRS")
     restarted_at: str | None = None

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import Field
 
 from rollouts.api.common import K8sModel
+from rollouts.api.numbers import Int32
 
 
 class StringMatch(K8sModel):
@@ -39,7 +40,7 @@ class RouteMatch(K8sModel):
 class SetMirrorRoute(K8sModel):
     name: str
     match: list[RouteMatch] | None = None
-    percentage: int | None = None
+    percentage: Int32 | None = None
 
 
 class RolloutTrafficRouting(K8sModel):
@@ -55,7 +56,7 @@ class RolloutTrafficRouting(K8sModel):
     managed_routes: list[dict[str, Any]] | None = None
     apisix: dict[str, Any] | None = None
     plugins: dict[str, Any] | None = None
-    max_traffic_weight: int | None = None
+    max_traffic_weight: Int32 | None = None
 
     def providers(self) -> list[str]:
         """The traffic providers configured (their JSON names; "plugins" for plugin routers)."""
@@ -67,7 +68,7 @@ class RolloutTrafficRouting(K8sModel):
 
 
 class WeightDestination(K8sModel):
-    weight: int = 0
+    weight: Int32 = 0
     service_name: str | None = None
     pod_template_hash: str | None = None
 

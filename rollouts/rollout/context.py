@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from rollouts.api.analysis import AnalysisTemplate
+from rollouts.api.errors import validation_message
+from rollouts.api.nesting import nesting_error, too_deep
 from rollouts.api.podhash import compute_pod_template_hash
 from rollouts.api.rollout import AnalysisTemplateRef, Rollout
 from rollouts.rollout import analysis as rollout_analysis
@@ -117,8 +121,18 @@ class RolloutContext:
         return plan_for(self.observed, status, actions=self.actions, requeue=self.requeue)
 
     def template_lookup(self, ref: AnalysisTemplateRef) -> AnalysisTemplate | None:
+        """The template `ref` names, None when absent; ValueError naming the field when it cannot be read."""
         raw = self.observed.analysis_templates.get((bool(ref.cluster_scope), ref.template_name))
-        return AnalysisTemplate.from_dict(raw) if raw is not None else None
+        if raw is None:
+            return None
+        kind = "ClusterAnalysisTemplate" if ref.cluster_scope else "AnalysisTemplate"
+        nested = too_deep(raw)
+        if nested:
+            raise ValueError(f"{kind} '{ref.template_name}': {nesting_error(nested)}")
+        try:
+            return AnalysisTemplate.from_dict(raw)
+        except ValidationError as error:
+            raise ValueError(f"{kind} '{ref.template_name}': {validation_message(error, raw)}") from None
 
     def retrying(self) -> bool:
         """A human retried an aborted rollout (abortedAt still recorded, abort cleared): runs start afresh."""

@@ -20,6 +20,7 @@ from typing import Any, assert_never
 from rollouts import metrics
 from rollouts.api.constants import INSTANCE_ID_LABEL, MANAGED_BY_ROLLOUTS_ANNOTATION, POD_TEMPLATE_HASH_LABEL
 from rollouts.api.kinds import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, ROLLOUTS
+from rollouts.api.numbers import INT32_MAX, count
 from rollouts.kube.client import KubeClient
 from rollouts.kube.errors import ConflictError, KubeError, NotFoundError
 from rollouts.kube.events import EventRecorder
@@ -258,9 +259,11 @@ class RolloutController:
                     if _rollout_owner(existing) != name:
                         # Argo's hash collision handling: another object holds the name; bump
                         # collisionCount so the next reconcile computes a different hash.
-                        count = int((rollout.get("status") or {}).get("collisionCount") or 0) + 1
+                        # A malformed count reads as 0; at int32's end it stays (Argo's rule).
+                        current = count((rollout.get("status") or {}).get("collisionCount"))
+                        collisions = min(current + 1, INT32_MAX)
                         await self.client.patch(
-                            ROLLOUTS, namespace, name, {"status": {"collisionCount": count}}, subresource="status"
+                            ROLLOUTS, namespace, name, {"status": {"collisionCount": collisions}}, subresource="status"
                         )
                         raise
                     created = existing

@@ -19,6 +19,8 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from rollouts.api.errors import validation_message
+from rollouts.api.nesting import nesting_error, too_deep
 from rollouts.api.rollout import Rollout
 from rollouts.api.validation import validate_rollout
 from rollouts.rollout import bluegreen, canary, sync
@@ -30,6 +32,10 @@ from rollouts.rollout.status import sanitized_status
 
 def decide(observed: Observed, now: datetime) -> Plan:
     """Pure: the same observed state and `now` always give the same plan."""
+    nested = _too_deep(observed)
+    if nested:
+        old = sanitized_status(observed.rollout.get("status"))
+        return sync.invalid(observed, now, old=old, raw={**observed.rollout, "status": old}, error=nested)
     ref = workloads.workload_ref(observed.rollout)
     if ref is None:
         return _reconcile(observed, now, workload_generation=None, workload_error="")
@@ -42,6 +48,20 @@ def decide(observed: Observed, now: datetime) -> Plan:
     return plan
 
 
+def _too_deep(observed: Observed) -> str:
+    """The error for a rollout (outside its status) or workload nested too deeply to be read, else "".
+
+    A status nested too deeply is not the user's spec: sanitized_status() drops
+    the field, as it drops any malformed one.
+    """
+    spec = {key: value for key, value in observed.rollout.items() if key != "status"}
+    path = too_deep(spec)
+    if path is None and observed.workload is not None:
+        nested_workload = too_deep(observed.workload)
+        path = ("spec", "workloadRef", *nested_workload) if nested_workload else None
+    return nesting_error(path) if path else ""
+
+
 def _reconcile(observed: Observed, now: datetime, *, workload_generation: str | None, workload_error: str) -> Plan:
     """Validate, then the strategy's reconcile (Argo's rolloutContext.reconcile)."""
     old = sanitized_status(observed.rollout.get("status"))
@@ -49,9 +69,7 @@ def _reconcile(observed: Observed, now: datetime, *, workload_generation: str | 
     try:
         rollout = Rollout.from_dict(raw)
     except ValidationError as error:
-        first = error.errors()[0]
-        path = ".".join(str(part) for part in first.get("loc", ()))
-        return sync.invalid(observed, now, old=old, raw=raw, error=f"{path}: {first.get('msg', 'invalid value')}")
+        return sync.invalid(observed, now, old=old, raw=raw, error=validation_message(error, raw))
     errors = [workload_error] if workload_error else validate_rollout(rollout)
     if not errors:
         missing = missing_service(rollout, observed)

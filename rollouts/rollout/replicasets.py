@@ -21,6 +21,7 @@ from rollouts.api.constants import (
     REVISION_HISTORY_ANNOTATION,
     SCALE_DOWN_DEADLINE_ANNOTATION,
 )
+from rollouts.api.numbers import INT32_MAX, count, parse_int64
 
 RS = dict[str, Any]
 
@@ -85,13 +86,13 @@ def spec_replicas(rs: RS | None) -> int:
     if rs is None:
         return 0
     value = (rs.get("spec") or {}).get("replicas")
-    return 1 if value is None else int(value)
+    return 1 if value is None else count(value)
 
 
 def _status(rs: RS | None, field: str) -> int:
     if rs is None:
         return 0
-    return int((rs.get("status") or {}).get(field) or 0)
+    return count((rs.get("status") or {}).get(field))
 
 
 def status_replicas(rs: RS | None) -> int:
@@ -132,11 +133,11 @@ def is_fully_available(rs: RS) -> bool:
 
 
 def revision(obj: dict[str, Any]) -> int:
-    """The revision annotation of a ReplicaSet or Rollout; 0 when absent or malformed."""
-    try:
-        return int(((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION_ANNOTATION, "0"))
-    except ValueError:
-        return 0
+    """The revision annotation of a ReplicaSet or Rollout; 0 when absent, malformed or out of int64 range."""
+    text = ((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION_ANNOTATION, "0")
+    value = parse_int64(text)
+    # Argo keeps revisions positive; a negative one is as unreadable as a garbled one.
+    return value if value is not None and value >= 0 else 0
 
 
 def max_revision(rss: list[RS]) -> int:
@@ -155,13 +156,16 @@ def creation_key(rs: RS) -> tuple[str, str]:
 
 def generation_observed(rs: RS) -> bool:
     """The ReplicaSet controller has seen the latest spec (metadata.generation <= status.observedGeneration)."""
-    generation = int(rs["metadata"].get("generation") or 0)
-    return generation <= int((rs.get("status") or {}).get("observedGeneration") or 0)
+    generation = parse_int64(rs["metadata"].get("generation")) or 0
+    return generation <= (parse_int64((rs.get("status") or {}).get("observedGeneration")) or 0)
 
 
 def conditions_of(rs: RS) -> list[dict[str, Any]]:
     """status.conditions of the ReplicaSet (ReplicaFailure is the one the rollout reads)."""
-    return list((rs.get("status") or {}).get("conditions") or [])
+    conditions = (rs.get("status") or {}).get("conditions")
+    return (
+        [condition for condition in conditions if isinstance(condition, dict)] if isinstance(conditions, list) else []
+    )
 
 
 def selector_of(rs: RS) -> dict[str, Any] | None:
@@ -194,10 +198,8 @@ def desired_replicas_annotation_stale(rs: RS, rollout_replicas: int) -> bool:
 
 
 def desired_replicas(rs: RS) -> int | None:
-    try:
-        return int(annotations_of(rs)[DESIRED_REPLICAS_ANNOTATION])
-    except (KeyError, ValueError):
-        return None
+    value = parse_int64(annotations_of(rs).get(DESIRED_REPLICAS_ANNOTATION))
+    return value if value is not None and 0 <= value <= INT32_MAX else None
 
 
 # --------------------------------------------------------------------------- ephemeral metadata
@@ -437,10 +439,8 @@ def revision_sync_patch(rs: RS, *, rollout: dict[str, Any], new_revision: int) -
     current = annotations_of(rs)
     changes: dict[str, str] = {k: v for k, v in copied_rollout_annotations(rollout).items() if current.get(k) != v}
     old_text = current.get(REVISION_ANNOTATION)
-    try:
-        old_revision = int(old_text) if old_text else 0
-    except ValueError:
-        old_revision = -1
+    parsed = parse_int64(old_text) if old_text else 0
+    old_revision = parsed if parsed is not None and parsed >= 0 else -1
     if old_revision >= 0 and old_revision < new_revision:
         changes[REVISION_ANNOTATION] = str(new_revision)
     if old_text is not None and changes and old_revision >= 0:
@@ -449,8 +449,8 @@ def revision_sync_patch(rs: RS, *, rollout: dict[str, Any], new_revision: int) -
     patch: dict[str, Any] = {}
     if changes:
         patch["metadata"] = {"annotations": changes}
-    wanted_min_ready = int(rollout["spec"].get("minReadySeconds") or 0)
-    if int((rs.get("spec") or {}).get("minReadySeconds") or 0) != wanted_min_ready:
+    wanted_min_ready = count(rollout["spec"].get("minReadySeconds"))
+    if count((rs.get("spec") or {}).get("minReadySeconds")) != wanted_min_ready:
         patch["spec"] = {"minReadySeconds": wanted_min_ready}
     return patch or None
 

@@ -20,6 +20,9 @@ from __future__ import annotations
 import copy
 from typing import Any, Literal, TypedDict, cast
 
+from rollouts.api.nesting import MAX_DEPTH, too_deep
+from rollouts.api.numbers import INT32_MAX
+
 
 class Condition(TypedDict, total=False):
     """One entry of status.conditions (Argo's RolloutCondition)."""
@@ -160,9 +163,16 @@ def sanitized_status(raw: Any) -> RolloutStatus:
         return {}
     status: dict[str, Any] = {}
     for key, value in raw.items():
+        if too_deep(value, limit=MAX_DEPTH - 2) is not None:
+            continue  # nested deeper than anything we write: unreadable, like any malformed field
         wanted = _STATUS_TYPES.get(key)
         if wanted is not None:
-            if isinstance(value, wanted) and not (wanted is int and isinstance(value, bool)):
+            if wanted is int:
+                if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT32_MAX:
+                    # Argo's status integers are int32 counts and indexes: a negative or larger one
+                    # is unreadable (a negative currentStepIndex would index the steps from the end).
+                    status[key] = value
+            elif isinstance(value, wanted):
                 status[key] = copy.deepcopy(value)
         elif key in _ITEM_KEY:
             if isinstance(value, list):

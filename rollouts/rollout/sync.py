@@ -23,6 +23,7 @@ from rollouts.api.constants import (
     CONDITION_PROGRESSING,
     CONDITION_REPLICA_FAILURE,
 )
+from rollouts.api.numbers import parse_int64
 from rollouts.api.phases import calculate_rollout_phase, restart_pending, rollout_completed
 from rollouts.api.timestamps import parse_time
 from rollouts.rollout import conditions as cond
@@ -69,7 +70,7 @@ def invalid(
             status, cond.new_condition(CONDITION_INVALID_SPEC, "True", cond.INVALID_SPEC_REASON, message, now)
         )
         kept.append(RecordEvent(reason=cond.INVALID_SPEC_REASON, message=message, type="Warning"))
-    status["observedGeneration"] = str((raw.get("metadata") or {}).get("generation") or 0)
+    status["observedGeneration"] = str(parse_int64((raw.get("metadata") or {}).get("generation")) or 0)
     status["phase"], status["message"] = calculate_rollout_phase(
         spec=raw.get("spec") or {},
         status=wire(status),

@@ -107,3 +107,119 @@ def test_pod_templates_get_argos_api_server_defaults() -> None:
         assert grpc == {"type": "string", "default": ""}
     datadog = at(spec_schema("analysisruns.argoproj.io.yaml"), "metrics", "[]", "provider", "datadog")
     assert datadog["properties"]["interval"]["default"] == "5m"
+
+
+# Every integer field Argo's CRDs (v1.8.3) declare int32/int64 that our models
+# type (traffic-router blocks, step plugin statuses and the Kayenta and New Relic
+# providers stay free-form here), by path; "[]" is a list's items.
+ARGO_INTEGER_FORMATS = {
+    "rollouts.argoproj.io.yaml": {
+        "spec.analysis.successfulRunHistoryLimit": "int32",
+        "spec.analysis.unsuccessfulRunHistoryLimit": "int32",
+        "spec.minReadySeconds": "int32",
+        "spec.progressDeadlineSeconds": "int32",
+        "spec.replicas": "int32",
+        "spec.revisionHistoryLimit": "int32",
+        "spec.rollbackWindow.revisions": "int32",
+        "spec.strategy.blueGreen.abortScaleDownDelaySeconds": "int32",
+        "spec.strategy.blueGreen.antiAffinity.preferredDuringSchedulingIgnoredDuringExecution.weight": "int32",
+        "spec.strategy.blueGreen.autoPromotionSeconds": "int32",
+        "spec.strategy.blueGreen.postPromotionAnalysis.measurementRetention.[].limit": "int32",
+        "spec.strategy.blueGreen.prePromotionAnalysis.measurementRetention.[].limit": "int32",
+        "spec.strategy.blueGreen.previewReplicaCount": "int32",
+        "spec.strategy.blueGreen.scaleDownDelayRevisionLimit": "int32",
+        "spec.strategy.blueGreen.scaleDownDelaySeconds": "int32",
+        "spec.strategy.canary.abortScaleDownDelaySeconds": "int32",
+        "spec.strategy.canary.analysis.measurementRetention.[].limit": "int32",
+        "spec.strategy.canary.analysis.startingStep": "int32",
+        "spec.strategy.canary.antiAffinity.preferredDuringSchedulingIgnoredDuringExecution.weight": "int32",
+        "spec.strategy.canary.minPodsPerReplicaSet": "int32",
+        "spec.strategy.canary.scaleDownDelayRevisionLimit": "int32",
+        "spec.strategy.canary.scaleDownDelaySeconds": "int32",
+        "spec.strategy.canary.steps.[].analysis.measurementRetention.[].limit": "int32",
+        "spec.strategy.canary.steps.[].experiment.templates.[].replicas": "int32",
+        "spec.strategy.canary.steps.[].experiment.templates.[].weight": "int32",
+        "spec.strategy.canary.steps.[].setCanaryScale.replicas": "int32",
+        "spec.strategy.canary.steps.[].setCanaryScale.weight": "int32",
+        "spec.strategy.canary.steps.[].setMirrorRoute.percentage": "int32",
+        "spec.strategy.canary.steps.[].setWeight": "int32",
+        "spec.strategy.canary.trafficRouting.maxTrafficWeight": "int32",
+        "status.HPAReplicas": "int32",
+        "status.availableReplicas": "int32",
+        "status.canary.weights.additional.[].weight": "int32",
+        "status.canary.weights.canary.weight": "int32",
+        "status.canary.weights.stable.weight": "int32",
+        "status.collisionCount": "int32",
+        "status.currentStepIndex": "int32",
+        "status.readyReplicas": "int32",
+        "status.replicas": "int32",
+        "status.updatedReplicas": "int32",
+    },
+    "analysisruns.argoproj.io.yaml": {
+        "spec.measurementRetention.[].limit": "int32",
+        "spec.metrics.[].provider.prometheus.timeout": "int64",
+        "spec.metrics.[].provider.web.timeoutSeconds": "int64",
+        "spec.ttlStrategy.secondsAfterCompletion": "int32",
+        "spec.ttlStrategy.secondsAfterFailure": "int32",
+        "spec.ttlStrategy.secondsAfterSuccess": "int32",
+        "status.dryRunSummary.count": "int32",
+        "status.dryRunSummary.error": "int32",
+        "status.dryRunSummary.failed": "int32",
+        "status.dryRunSummary.inconclusive": "int32",
+        "status.dryRunSummary.successful": "int32",
+        "status.metricResults.[].consecutiveError": "int32",
+        "status.metricResults.[].consecutiveSuccess": "int32",
+        "status.metricResults.[].count": "int32",
+        "status.metricResults.[].error": "int32",
+        "status.metricResults.[].failed": "int32",
+        "status.metricResults.[].inconclusive": "int32",
+        "status.metricResults.[].successful": "int32",
+        "status.runSummary.count": "int32",
+        "status.runSummary.error": "int32",
+        "status.runSummary.failed": "int32",
+        "status.runSummary.inconclusive": "int32",
+        "status.runSummary.successful": "int32",
+    },
+    "experiments.argoproj.io.yaml": {
+        "spec.measurementRetention.[].limit": "int32",
+        "spec.progressDeadlineSeconds": "int32",
+        "spec.scaleDownDelaySeconds": "int32",
+        "spec.templates.[].minReadySeconds": "int32",
+        "spec.templates.[].replicas": "int32",
+        "status.templateStatuses.[].availableReplicas": "int32",
+        "status.templateStatuses.[].collisionCount": "int32",
+        "status.templateStatuses.[].readyReplicas": "int32",
+        "status.templateStatuses.[].replicas": "int32",
+        "status.templateStatuses.[].updatedReplicas": "int32",
+    },
+}
+
+
+def test_integer_fields_carry_argos_formats() -> None:
+    for name, formats in ARGO_INTEGER_FORMATS.items():
+        crd = yaml.safe_load((REPO / "crds" / name).read_text())
+        root = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+        for path, wanted in formats.items():
+            node = root
+            for key in path.split("."):
+                node = node["items"] if key == "[]" else node["properties"][key]
+            assert node == {"type": "integer", "format": wanted}, (name, path, node)
+
+
+def test_no_integer_field_is_left_without_a_format() -> None:
+    # Every integer we model is bounded (rollouts/api/numbers.py), so every one has a format.
+    def walk(node: dict, path: str, found: list[str]) -> None:
+        if node.get("type") == "integer" and "format" not in node:
+            found.append(path)
+        for key, child in (node.get("properties") or {}).items():
+            walk(child, f"{path}.{key}", found)
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], f"{path}[]", found)
+        if isinstance(node.get("additionalProperties"), dict):
+            walk(node["additionalProperties"], f"{path}{{}}", found)
+
+    unformatted: list[str] = []
+    for path in (REPO / "crds").glob("*.argoproj.io.yaml"):
+        crd = yaml.safe_load(path.read_text())
+        walk(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"], path.name, unformatted)
+    assert unformatted == []
