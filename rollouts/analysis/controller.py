@@ -19,13 +19,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from rollouts import metrics
 from rollouts.analysis.measure import MeasurementSlots, reconcile_measurements
 from rollouts.analysis.plan import ttl_expiry
 from rollouts.analysis.providers.registry import new_provider
 from rollouts.api.analysis import AnalysisRun, Metric
-from rollouts.api.constants import INSTANCE_ID_LABEL
+from rollouts.api.constants import ANALYSIS_ERROR, INSTANCE_ID_LABEL
+from rollouts.api.errors import validation_message
 from rollouts.api.kinds import ANALYSIS_RUNS
+from rollouts.api.nesting import nesting_error, too_deep
+from rollouts.api.timestamps import format_time
 from rollouts.kube.client import KubeClient
 from rollouts.kube.errors import ConflictError, NotFoundError
 from rollouts.kube.events import EventRecorder
@@ -85,7 +90,10 @@ class AnalysisRunController:
             metrics.ANALYSIS_RUN_RECONCILE.labels(namespace, name).observe(time.perf_counter() - started)
 
     async def _reconcile(self, raw: Object) -> float | None:
-        run = AnalysisRun.from_dict(raw)
+        run, invalid = _decode_run(raw)
+        if run is None:
+            await self._mark_invalid(raw, invalid)
+            return None
         namespace, name = run.metadata.namespace, run.metadata.name or ""
         now = self.clock()
         expiry = ttl_expiry(run)
@@ -119,3 +127,29 @@ class AnalysisRunController:
         if expiry is not None:
             return max(0.0, (expiry - now).total_seconds())
         return None
+
+    async def _mark_invalid(self, raw: Object, message: str) -> None:
+        """A run we cannot read ends in phase Error naming the field, once: no retry loop, nothing measured."""
+        current = raw.get("status")
+        status: dict[str, Any] = current if isinstance(current, dict) else {}
+        wanted = f"Analysis spec invalid: {message}"
+        if status.get("phase") == ANALYSIS_ERROR and status.get("message") == wanted:
+            return
+        meta = raw["metadata"]
+        stamp = format_time(self.clock())
+        patch = {"status": {"phase": ANALYSIS_ERROR, "message": wanted, "startedAt": stamp, "completedAt": stamp}}
+        # A merge patch of status alone: the spec may be too deep to send back whole.
+        with contextlib.suppress(NotFoundError):
+            await self.client.patch(ANALYSIS_RUNS, meta.get("namespace"), meta["name"], patch, patch_type="merge")
+        await self.events.record(raw, reason=f"AnalysisRun{ANALYSIS_ERROR}", message=wanted, type="Warning")
+
+
+def _decode_run(raw: Object) -> tuple[AnalysisRun | None, str]:
+    """The run's model, or None and a one-line reason naming the field (too deep, or refused by the model)."""
+    path = too_deep(raw.get("spec"))
+    if path is not None:
+        return None, nesting_error(("spec", *path))
+    try:
+        return AnalysisRun.from_dict(raw), ""
+    except ValidationError as error:
+        return None, validation_message(error, raw)

@@ -136,3 +136,28 @@ async def test_missing_argument_is_a_clear_error(kube: Kube) -> None:
     done = await finished(kube, "noarg")
     assert done["status"]["phase"] == "Error"
     assert "missing" in (done["status"].get("message") or "")
+
+
+def nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": True}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+async def test_a_run_the_controller_cannot_read_ends_in_error_naming_the_field(kube: Kube) -> None:
+    """Hostile input: a run nested beyond the model's limit is an Error once, and runs beside it still measure."""
+    deep = {
+        "name": "deep",
+        "successCondition": "true",
+        "provider": {"web": {"url": "http://127.0.0.1:1/", "jsonBody": nested(150)}},
+    }
+    await kube.create(ANALYSIS_RUNS, run("too-deep", [deep]))
+    missing = {"name": "m", "successCondition": "true", "provider": {"web": {"url": "http://127.0.0.1:1/{{args.x}}"}}}
+    await kube.create(ANALYSIS_RUNS, run("after-it", [missing], args=[{"name": "x"}]))
+    done = await finished(kube, "too-deep")
+    assert done["status"]["phase"] == "Error"
+    message = done["status"]["message"]
+    assert message.startswith("Analysis spec invalid: spec.metrics[0].provider.web.jsonBody"), message
+    assert "nested more than 100 levels deep" in message
+    assert (await finished(kube, "after-it"))["status"]["phase"] == "Error"  # measured (missing arg), not blocked
