@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rollouts.cli.get_cmd",
     "rollouts.cli.actions_cmd",
     "rollouts.cli.lint_cmd",
+    "rollouts.cli.plan_cmd",
     "rollouts.cli.version_cmd",
 )
 
