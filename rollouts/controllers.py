@@ -35,7 +35,7 @@ class ControllerContext:
     namespace: str | None = None
     """Only watch this namespace (None: all namespaces)."""
     instance_id: str | None = None
-    """Argo's instance id: only objects labelled argo-rollouts.argoproj.io/instance-id=<id>."""
+    """Argo's instance id: only objects labelled argo-rollouts.argoproj.io/controller-instance-id=<id>."""
     prometheus_address: str | None = None
     """Default Prometheus for analysis metrics that name no address (--prometheus-address)."""
     gitsync_service_account: str | None = None

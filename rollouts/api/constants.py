@@ -23,7 +23,7 @@ EXPERIMENT_PLURAL = "experiments"
 
 # Labels
 POD_TEMPLATE_HASH_LABEL = "rollouts-pod-template-hash"
-INSTANCE_ID_LABEL = "argo-rollouts.argoproj.io/instance-id"
+INSTANCE_ID_LABEL = "argo-rollouts.argoproj.io/controller-instance-id"  # Argo's LabelKeyControllerInstanceID
 ROLLOUT_TYPE_LABEL = "rollout-type"  # on AnalysisRuns: Background / Step / PrePromotion / PostPromotion
 ROLLOUT_NAME_LABEL = "rollouts.argoproj.io/rollout"  # ours, for listing runs of a rollout
 

@@ -19,6 +19,7 @@ import socket
 import uuid
 from pathlib import Path
 
+from rollouts.api.constants import INSTANCE_ID_LABEL
 from rollouts.cli.main import CommandError
 
 log = logging.getLogger("rollouts.controller")
@@ -104,7 +105,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--lease-duration", type=float, default=15.0, help="seconds (client-go default 15)")
     parser.add_argument("--renew-deadline", type=float, default=10.0, help="seconds (client-go default 10)")
     parser.add_argument("--retry-period", type=float, default=2.0, help="seconds (client-go default 2)")
-    parser.add_argument("--instance-id", help="only reconcile objects labelled argo-rollouts.argoproj.io/instance-id")
+    parser.add_argument("--instance-id", help=f"only reconcile objects labelled {INSTANCE_ID_LABEL}=<id>")
     parser.add_argument("--metrics-port", type=_port, default=8090)
     parser.add_argument("--healthz-port", type=_port, default=8080)
     parser.add_argument("--log-format", choices=("text", "json"), default="text")

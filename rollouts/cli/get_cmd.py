@@ -24,7 +24,7 @@ from rich.text import Text
 
 from rollouts.api.kinds import ANALYSIS_RUNS, ROLLOUTS
 from rollouts.api.resource import Resource
-from rollouts.cli import info, list_view, objects, render, summary
+from rollouts.cli import experiment_cmd, info, list_view, objects, render, summary
 from rollouts.cli.kubeapi import (
     Connection,
     add_connection_flags,
@@ -54,8 +54,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     rollout.add_argument("--timeout-seconds", type=int, default=0, help="stop watching after this many seconds")
     add_connection_flags(rollout)
     rollout.set_defaults(handler=get_rollout_command)
+    experiment_cmd.register_get(kinds)
 
-    list_parser = subparsers.add_parser("list", help="list rollouts")
+    list_parser = subparsers.add_parser("list", help="list rollouts or experiments")
     list_kinds = list_parser.add_subparsers(dest="list_kind", metavar="KIND", required=True)
     rollouts = list_kinds.add_parser("rollouts", aliases=["ro", "rollout"], help="list rollouts")
     rollouts.add_argument("--name", help="only show the rollout with this name")
@@ -65,6 +66,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     rollouts.add_argument("--timeout-seconds", type=int, default=0, help="stop watching after this many seconds")
     add_connection_flags(rollouts)
     rollouts.set_defaults(handler=list_rollouts_command)
+    experiment_cmd.register_list(list_kinds)
 
     status = subparsers.add_parser(
         "status",

@@ -24,9 +24,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rollouts.cli.gitsync_cmd",
     "rollouts.cli.get_cmd",
     "rollouts.cli.actions_cmd",
+    "rollouts.cli.create_cmd",
     "rollouts.cli.lint_cmd",
     "rollouts.cli.plan_cmd",
     "rollouts.cli.version_cmd",
+    "rollouts.cli.completion_cmd",
 )
 
 

@@ -20,6 +20,7 @@ from kubernetes_asyncio.client.api_client import ApiClient
 
 from rollouts.api import AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate, Experiment, Rollout
 from rollouts.api.common import K8sModel
+from rollouts.api.constants import INSTANCE_ID_LABEL
 from rollouts.api.gitsync import GitSync
 from rollouts.api.kinds import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, EXPERIMENTS, ROLLOUTS
 from rollouts.api.podhash import compute_pod_template_hash, pod_template_equal_ignore_hash
@@ -148,7 +149,7 @@ async def test_fixture_manifests_apply_and_round_trip(
                 # Keep the session's controllers away: the test reads back exactly what it wrote,
                 # and a GitSync's repository (git.invalid) must never be fetched.
                 labels = document["metadata"].setdefault("labels", {})
-                labels["argo-rollouts.argoproj.io/instance-id"] = "round-trip"
+                labels[INSTANCE_ID_LABEL] = "round-trip"
             await apply_document(kube, document, namespace)
             resource = RESOURCES[document["kind"]]
             stored = await kube.get(resource, namespace if resource.namespaced else None, document["metadata"]["name"])

@@ -19,6 +19,7 @@ import httpx
 import pytest
 import yaml
 
+from rollouts.api.constants import INSTANCE_ID_LABEL
 from rollouts.api.kinds import ANALYSIS_TEMPLATES, ROLLOUTS
 from rollouts.api.resource import Resource
 from rollouts.kube.errors import ConflictError
@@ -141,7 +142,7 @@ async def test_controller_runs_under_the_charts_rbac(
             },
         }
         await kube.create(ANALYSIS_TEMPLATES, template)
-        labels = {"argo-rollouts.argoproj.io/instance-id": instance}
+        labels = {INSTANCE_ID_LABEL: instance}
         steps = [
             {"setWeight": 20},
             {"analysis": {"templates": [{"templateName": "always"}]}},

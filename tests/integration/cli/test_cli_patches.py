@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from rollouts.api.constants import INSTANCE_ID_LABEL
 from rollouts.api.kinds import ANALYSIS_RUNS, ROLLOUTS
 from rollouts.cli.main import main
 from rollouts.kube.client import KubeClient
@@ -51,7 +52,7 @@ async def make_rollout(
     client: KubeClient, namespace: str, name: str, *, status: dict[str, Any], spec: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     # Hand-made status: an instance id no controller serves keeps the session's controller away.
-    labels = {"argo-rollouts.argoproj.io/instance-id": "hand-made"}
+    labels = {INSTANCE_ID_LABEL: "hand-made"}
     created = await client.create(ROLLOUTS, namespace, rollout_manifest(name, steps=STEPS, spec=spec, labels=labels))
     body = {"status": {"observedGeneration": str(created["metadata"]["generation"]), **status}}
     return await client.patch(ROLLOUTS, namespace, name, body, subresource="status")

@@ -13,6 +13,7 @@ import httpx
 import orjson
 import pytest
 
+from rollouts.api.constants import INSTANCE_ID_LABEL
 from rollouts.api.kinds import ROLLOUTS
 from rollouts.devcluster.processes import free_ports
 from rollouts.kube.client import KubeClient
@@ -61,7 +62,7 @@ async def test_serves_health_and_argo_metrics_logs_json_and_stops_on_sigterm(
         )
         assert health.text == "ok"
         await eventually(lambda: get(f"http://127.0.0.1:{healthz_port}/readyz"), lambda r: r.status_code == 200)
-        labels = {"argo-rollouts.argoproj.io/instance-id": instance}
+        labels = {INSTANCE_ID_LABEL: instance}
         manifest = rollout_manifest("web", replicas=1, steps=[{"setWeight": 50}], labels=labels)
         await kube_client.create(ROLLOUTS, namespace, manifest)
         text = (

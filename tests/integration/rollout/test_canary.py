@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from rollouts.api.constants import INSTANCE_ID_LABEL
 from rollouts.api.kinds import ROLLOUTS
 from rollouts.devcluster import NEVER_READY_LABEL
 from rollouts.kube.resources import PODS, REPLICASETS, SERVICES
@@ -208,7 +209,7 @@ async def test_invalid_rollout_next_to_a_valid_one(kube: Kube) -> None:
 
 
 async def test_rollout_with_instance_id_is_left_to_its_own_controller(kube: Kube) -> None:
-    manifest = rollout_manifest("other", labels={"argo-rollouts.argoproj.io/instance-id": "elsewhere"})
+    manifest = rollout_manifest("other", labels={INSTANCE_ID_LABEL: "elsewhere"})
     created = await kube.create(ROLLOUTS, manifest)
     # A deterministic point instead of a sleep: a rollout created after "other" was fully reconciled,
     # so the controller has been watching rollouts since before "other" and had every chance to act on it.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from rollouts.api.constants import INSTANCE_ID_LABEL
 from rollouts.api.kinds import ROLLOUTS
 from rollouts.kube.resources import LEASES, REPLICASETS
 from tests.conftest import ClusterHandle
@@ -48,7 +49,7 @@ async def test_controller_killed_at_a_random_point_still_finishes(
     cluster: ClusterHandle, crds: None, kube: Kube, tmp_path: Path
 ) -> None:
     instance = f"crash-{kube.namespace}"
-    labels = {"argo-rollouts.argoproj.io/instance-id": instance}
+    labels = {INSTANCE_ID_LABEL: instance}
     first = controller(cluster, tmp_path, "first", instance)
     first.start()
     second = controller(cluster, tmp_path, "second", instance)
@@ -75,7 +76,7 @@ async def test_leader_election_failover_mid_rollout(
     cluster: ClusterHandle, crds: None, kube: Kube, tmp_path: Path
 ) -> None:
     instance = f"ha-{kube.namespace}"
-    labels = {"argo-rollouts.argoproj.io/instance-id": instance}
+    labels = {INSTANCE_ID_LABEL: instance}
     election = [
         "--leader-elect",
         f"--leader-election-namespace={kube.namespace}",
