@@ -299,6 +299,9 @@ def pause_seconds(world: SimulatedCluster) -> float | None:
         if isinstance(index, int) and index < len(steps):
             return parse_duration(((steps[index] or {}).get("pause") or {}).get("duration"))
     if "BlueGreenPause" in reasons:
-        seconds = (strategy.get("blueGreen") or {}).get("autoPromotionSeconds")
+        blue_green = strategy.get("blueGreen") or {}
+        if blue_green.get("autoPromotionEnabled") is False:
+            return None  # the controller ignores autoPromotionSeconds then: a human promotes
+        seconds = blue_green.get("autoPromotionSeconds")
         return float(seconds) if seconds else None
     return None
