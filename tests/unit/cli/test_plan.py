@@ -153,7 +153,7 @@ def test_cli_refuses_an_invalid_spec_with_the_controllers_message(
     ("argv", "message"),
     [
         (["--analysis", "fail"], "expected pass, fail@STEP or inconclusive@STEP"),
-        (["--from", "live"], "--from live is not supported yet"),
+        (["--from", "live", "--kubeconfig", "/nonexistent/kubeconfig"], "kubeconfig file /nonexistent/kubeconfig does"),
         (["--replicas", "-1"], "--replicas must not be negative"),
     ],
 )
