@@ -5,8 +5,10 @@ itself, the pydantic models (types, and fields the API does not have: Argo's
 lint rejects unknown fields too), then the controller's spec validation
 (rollouts.api.validation). Every problem is printed as `FILE:LINE: field:
 message`, the line found by walking the parsed YAML nodes along the field
-path. Exit 0 when every object is valid, 1 when any problem was found, and 2
-when the file cannot be read or parsed.
+path. Valid Rollouts then get lint_warnings.py's warnings (`FILE:LINE:
+warning: field: message`): what `rollouts plan` would show going wrong. Exit 0
+when every object is valid (warnings or not), 1 when any problem was found, and
+2 when the file cannot be read or parsed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rollouts.api import AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate,
 from rollouts.api.common import K8sModel
 from rollouts.api.rollout import RolloutTrafficRouting
 from rollouts.api.validation import rollout_errors
+from rollouts.cli.lint_warnings import file_templates, rollout_warnings
 
 _MODELS: dict[str, type[K8sModel]] = {
     "Rollout": Rollout,
@@ -52,9 +55,12 @@ class Problem:
     line: int
     path: str
     message: str
+    warning: bool = False
 
     def format(self, filename: str) -> str:
         where = f"{filename}:{self.line}" if self.line else filename
+        if self.warning:
+            where += ": warning"
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
@@ -145,11 +151,16 @@ def lint_text(text: str) -> list[Problem]:
     """Every problem in a (multi-document) YAML or JSON text; raises yaml.YAMLError."""
     nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     documents = list(yaml.safe_load_all(text))
+    templates = file_templates(documents)
     problems: list[Problem] = []
     for node, data in zip(nodes, documents, strict=True):
         if node is None or data is None:
             continue
-        problems.extend(lint_document(data, node))
+        found = lint_document(data, node)
+        problems.extend(found)
+        if not found and data.get("kind") == "Rollout":
+            for warning in rollout_warnings(data, templates=templates):
+                problems.append(Problem(line_of(node, warning.path), warning.path, warning.message, warning=True))
     return problems
 
 
@@ -169,4 +180,4 @@ def lint_command(args: argparse.Namespace) -> int:
         return 2
     for problem in problems:
         print(problem.format(filename))
-    return 1 if problems else 0
+    return 1 if any(not problem.warning for problem in problems) else 0

@@ -5,7 +5,7 @@ the file has them) is read from files, and plan_rows.py walks the update on
 the product's simulator with the same decide() the controller runs. The
 result prints as a table (like `get rollout`) or, with `-o json`, as the list
 of row objects. An invalid spec is refused with the controller's InvalidSpec
-message.
+message. `--from live` reads the running version from the cluster (plan_live.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ import yaml
 from rich.table import Table
 
 from rollouts.cli.get_cmd import make_console
+from rollouts.cli.kubeapi import add_connection_flags
 from rollouts.cli.main import CommandError
+from rollouts.cli.plan_live import live_manifests
 from rollouts.cli.plan_rows import ROW_KEYS, plan_update
 from rollouts.cli.plan_walk import Manifests, PlanError, manifests_from, parse_analysis
 
@@ -57,7 +59,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--from",
         dest="from_file",
         metavar="FILE",
-        help="the version running now (default: the same rollout with another pod template)",
+        help=(
+            "the version running now: a file, or `live` to read it from the cluster "
+            "(default: the same rollout with another pod template)"
+        ),
     )
     plan.add_argument("--replicas", type=int, help="plan with this many replicas instead of spec.replicas")
     plan.add_argument(
@@ -67,6 +72,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     plan.add_argument("-o", "--output", choices=("table", "json"), default="table", help="output format")
     plan.add_argument("--no-color", action="store_true", help="do not colorize output")
+    add_connection_flags(plan)
     plan.set_defaults(handler=plan_command)
 
 
@@ -84,8 +90,6 @@ def read_manifests(filename: str) -> Manifests:
 
 
 def plan_command(args: argparse.Namespace) -> int:
-    if args.from_file == "live":
-        raise CommandError("--from live is not supported yet: save the live rollout (kubectl get -o yaml) and pass it")
     if args.replicas is not None and args.replicas < 0:
         raise CommandError("--replicas must not be negative")
     try:
@@ -93,7 +97,10 @@ def plan_command(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise CommandError(str(error)) from None
     new = read_manifests(args.filename)
-    old = read_manifests(args.from_file) if args.from_file else None
+    if args.from_file == "live":
+        old: Manifests | None = live_manifests(args, new)
+    else:
+        old = read_manifests(args.from_file) if args.from_file else None
     try:
         rows = plan_update(new=new, old=old, replicas=args.replicas, outcome=outcome)
     except PlanError as error:

@@ -83,30 +83,30 @@ def manifests_from(documents: list[Any]) -> Manifests:
     return found
 
 
-def _strategy(rollout: dict[str, Any]) -> dict[str, Any]:
+def strategy_of(rollout: dict[str, Any]) -> dict[str, Any]:
     strategy = (rollout.get("spec") or {}).get("strategy") or {}
     return dict(strategy) if isinstance(strategy, dict) else {}
 
 
-def _service_names(rollout: dict[str, Any]) -> list[str]:
+def service_names(rollout: dict[str, Any]) -> list[str]:
     names = []
-    for body in _strategy(rollout).values():
+    for body in strategy_of(rollout).values():
         if isinstance(body, dict):
             names += [v for k, v in body.items() if k.endswith("Service") and isinstance(v, str) and v]
     return names
 
 
-def _template_refs(value: Any) -> list[tuple[bool, str]]:
+def template_refs(value: Any) -> list[tuple[bool, str]]:
     """Every (clusterScope, templateName) named anywhere in the strategy."""
     refs: list[tuple[bool, str]] = []
     if isinstance(value, dict):
         if isinstance(value.get("templateName"), str):
             refs.append((bool(value.get("clusterScope")), value["templateName"]))
         for item in value.values():
-            refs += _template_refs(item)
+            refs += template_refs(item)
     elif isinstance(value, list):
         for item in value:
-            refs += _template_refs(item)
+            refs += template_refs(item)
     return refs
 
 
@@ -164,7 +164,7 @@ def new_cluster(old: Manifests, new: Manifests, *, replicas: int | None) -> Simu
     selector = ((ro.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
     services: dict[str, dict[str, Any] | None] = {}
     for manifests in (old, new):
-        for name in _service_names(manifests.rollout):
+        for name in service_names(manifests.rollout):
             given = manifests.services.get(name)
             stand_in: dict[str, Any] = {"metadata": {"name": name}, "spec": {"selector": dict(selector)}}
             body: dict[str, Any] = copy.deepcopy(given) if given else stand_in
@@ -173,7 +173,7 @@ def new_cluster(old: Manifests, new: Manifests, *, replicas: int | None) -> Simu
             services[name] = body
     templates = {**old.templates, **new.templates}
     for manifests in (old, new):
-        for ref in _template_refs(_strategy(manifests.rollout)):
+        for ref in template_refs(strategy_of(manifests.rollout)):
             templates.setdefault(ref, _stand_in_template(ref[0], ref[1], namespace))
     return SimulatedCluster(
         ro=ro, services=services, analysis_templates=templates, workload=_generation(old.workload, 1)
@@ -200,7 +200,7 @@ class Bounds:
     def of(cls, rollout: dict[str, Any]) -> Bounds:
         spec = rollout.get("spec") or {}
         replicas = int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1)
-        canary = _strategy(rollout).get("canary")
+        canary = strategy_of(rollout).get("canary")
         if not isinstance(canary, dict):
             return cls(floor=replicas, ceiling=None)  # blue-green: the active side never drops
         surge, unavailable = resolve_fenceposts(
@@ -292,13 +292,16 @@ def promote(world: SimulatedCluster) -> bool:
 def pause_seconds(world: SimulatedCluster) -> float | None:
     """The length of a timed canary pause step or blue-green auto-promotion, None when it waits for a human."""
     reasons = {c.get("reason") for c in world.status.get("pauseConditions") or []}
-    strategy = _strategy(world.ro)
+    strategy = strategy_of(world.ro)
     if "CanaryPauseStep" in reasons:
         steps = (strategy.get("canary") or {}).get("steps") or []
         index = world.status.get("currentStepIndex")
         if isinstance(index, int) and index < len(steps):
             return parse_duration(((steps[index] or {}).get("pause") or {}).get("duration"))
     if "BlueGreenPause" in reasons:
-        seconds = (strategy.get("blueGreen") or {}).get("autoPromotionSeconds")
+        blue_green = strategy.get("blueGreen") or {}
+        if blue_green.get("autoPromotionEnabled") is False:
+            return None  # the controller ignores autoPromotionSeconds then: a human promotes
+        seconds = blue_green.get("autoPromotionSeconds")
         return float(seconds) if seconds else None
     return None

@@ -89,6 +89,18 @@ def test_blue_green_pauses_for_a_human_then_switches_the_active_service() -> Non
     assert last["selectors"]["active"] == last["selectors"]["preview"] == paused["selectors"]["preview"]
 
 
+def test_blue_green_without_auto_promotion_ignores_auto_promotion_seconds(tmp_path: Path) -> None:
+    text = (EXAMPLES / "bluegreen-preview-analysis.yaml").read_text()
+    assert "autoPromotionEnabled: false" in text
+    text = text.replace("autoPromotionEnabled: false", "autoPromotionEnabled: false\n      autoPromotionSeconds: 30")
+    rows = plan_update(
+        new=manifests_from(list(yaml.safe_load_all(text))), old=None, replicas=None, outcome=parse_analysis("pass")
+    )
+    paused = next(row for row in rows if row["pause"] is not None)
+    assert paused["pause"] == "indefinite" and paused["needsHuman"]  # the controller waits for a human, not 30s
+    assert rows[-1]["note"] == "completed"
+
+
 def test_workload_ref_walks_the_steps_of_the_referenced_template() -> None:
     rows = rows_of("workloadref-migration.yaml")
     assert [row["setWeight"] for row in rows if row["pause"] is not None] == [50]
@@ -141,7 +153,7 @@ def test_cli_refuses_an_invalid_spec_with_the_controllers_message(
     ("argv", "message"),
     [
         (["--analysis", "fail"], "expected pass, fail@STEP or inconclusive@STEP"),
-        (["--from", "live"], "--from live is not supported yet"),
+        (["--from", "live", "--kubeconfig", "/nonexistent/kubeconfig"], "kubeconfig file /nonexistent/kubeconfig does"),
         (["--replicas", "-1"], "--replicas must not be negative"),
     ],
 )
