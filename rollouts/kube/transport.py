@@ -133,7 +133,11 @@ class Transport:
             async with response:
                 status = response.status
                 try:
-                    data = await asyncio.wait_for(response.read(), self.timeout)
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the result when the
+                    # read finishes as the caller is cancelled, losing the cancellation (a task then
+                    # never stops, e.g. a leader elector being shut down).
+                    async with asyncio.timeout(self.timeout):
+                        data = await response.read()
                 except (aiohttp.ClientError, TimeoutError) as error:
                     raise UnreachableError(f"{method} {path}: {error or type(error).__name__}") from error
                 if not 200 <= response.status < 300:

@@ -13,7 +13,7 @@ from rollouts.api.kinds import ROLLOUTS
 from rollouts.api.resource import Resource
 from rollouts.kube.client import KubeClient
 from tests.conftest import ClusterHandle
-from tests.integration.cli.test_cli_patches import PAUSED, Cli, make_rollout
+from tests.integration.cli.test_cli_patches import PAUSED, Cli, WatchOpened, make_rollout
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("crds")]
 
@@ -23,6 +23,11 @@ SERVICE_ACCOUNTS = Resource("", "v1", "serviceaccounts", "ServiceAccount")
 @pytest.fixture
 def cli(cluster: ClusterHandle, namespace: str, capsys: pytest.CaptureFixture[str]) -> Cli:
     return Cli(cluster, namespace, capsys)
+
+
+@pytest.fixture
+def watch_opened(monkeypatch: pytest.MonkeyPatch) -> WatchOpened:
+    return WatchOpened(monkeypatch)
 
 
 async def token_kubeconfig(client: KubeClient, cluster: ClusterHandle, namespace: str, path: Path) -> Path:
@@ -60,17 +65,18 @@ async def test_forbidden_is_one_line(
 
 
 async def test_get_watch_prints_each_change_when_not_a_terminal(
-    cli: Cli, kube_client: KubeClient, namespace: str
+    cli: Cli, kube_client: KubeClient, namespace: str, watch_opened: WatchOpened
 ) -> None:
     await make_rollout(kube_client, namespace, "web", status=PAUSED)
 
     async def change() -> None:
-        await asyncio.sleep(2)
+        await watch_opened.wait()  # the first rendering is out; the change below is seen as a change
         body: dict[str, Any] = {"status": {"phase": "Progressing", "message": "more replicas need to be updated"}}
         await kube_client.patch(ROLLOUTS, namespace, "web", body, subresource="status")
 
     task = asyncio.create_task(change())
-    code, out, err = await asyncio.to_thread(cli, "get", "rollout", "web", "-w", "--timeout-seconds", "5")
+    # -w ends only at its timeout: long enough that a loaded machine still delivers the change before it.
+    code, out, err = await asyncio.to_thread(cli, "get", "rollout", "web", "-w", "--timeout-seconds", "10")
     await task
     assert (code, err) == (0, "")
     renderings = out.split("\n\nName:")
@@ -78,16 +84,18 @@ async def test_get_watch_prints_each_change_when_not_a_terminal(
     assert "॥ Paused" in renderings[0] and "◌ Progressing" in renderings[1]
 
 
-async def test_list_watch_prints_changed_rows(cli: Cli, kube_client: KubeClient, namespace: str) -> None:
+async def test_list_watch_prints_changed_rows(
+    cli: Cli, kube_client: KubeClient, namespace: str, watch_opened: WatchOpened
+) -> None:
     await make_rollout(kube_client, namespace, "web", status=PAUSED)
 
     async def change() -> None:
-        await asyncio.sleep(2)
+        await watch_opened.wait()  # the first rendering is out; the change below is seen as a change
         await kube_client.patch(ROLLOUTS, namespace, "web", {"status": {"currentStepIndex": 2}}, subresource="status")
 
     async def run_list() -> tuple[int, str, str]:
         # list -w runs until interrupted; bound it from outside with a thread timeout.
-        return await asyncio.to_thread(cli, "list", "rollouts", "-w", "--timeout-seconds", "5")
+        return await asyncio.to_thread(cli, "list", "rollouts", "-w", "--timeout-seconds", "10")
 
     task = asyncio.create_task(change())
     code, out, _ = await run_list()
@@ -100,7 +108,7 @@ async def test_list_watch_prints_changed_rows(cli: Cli, kube_client: KubeClient,
 
 
 async def test_get_watch_on_a_terminal_redraws_in_place(
-    cli: Cli, kube_client: KubeClient, namespace: str, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, kube_client: KubeClient, namespace: str, monkeypatch: pytest.MonkeyPatch, watch_opened: WatchOpened
 ) -> None:
     monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats stdout as a terminal
     monkeypatch.delenv("NO_COLOR", raising=False)
@@ -108,11 +116,11 @@ async def test_get_watch_on_a_terminal_redraws_in_place(
     await make_rollout(kube_client, namespace, "web", status=PAUSED)
 
     async def change() -> None:
-        await asyncio.sleep(1.5)
+        await watch_opened.wait()  # the first rendering is out; the change below is seen as a change
         await kube_client.patch(ROLLOUTS, namespace, "web", {"status": {"message": "Changed"}}, subresource="status")
 
     task = asyncio.create_task(change())
-    code, out, _ = await asyncio.to_thread(cli, "get", "rollout", "web", "-w", "--timeout-seconds", "4")
+    code, out, _ = await asyncio.to_thread(cli, "get", "rollout", "web", "-w", "--timeout-seconds", "8")
     await task
     assert code == 0
     assert "\x1b[" in out, "coloured and cursor-controlled on a terminal"

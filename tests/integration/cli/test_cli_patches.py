@@ -8,6 +8,7 @@ status subresource, as a controller would), run the command in-process with
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from rollouts.api.constants import INSTANCE_ID_LABEL
 from rollouts.api.kinds import ANALYSIS_RUNS, ROLLOUTS
+from rollouts.cli.get_cmd import Watcher
 from rollouts.cli.main import main
 from rollouts.kube.client import KubeClient
 from rollouts.kube.resources import DEPLOYMENTS, REPLICASETS
@@ -46,6 +48,34 @@ class Cli:
 @pytest.fixture
 def cli(cluster: ClusterHandle, namespace: str, capsys: pytest.CaptureFixture[str]) -> Cli:
     return Cli(cluster, namespace, capsys)
+
+
+class WatchOpened:
+    """Tells the test when a CLI command running in a thread has its watch in place.
+
+    The commands' `Watcher` lists, then watches from the list, so a change made
+    after `wait()` returns is one the command sees as a change: a test makes its
+    change at that state instead of after a sleep that a slow start could outlast.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.event = threading.Event()
+        entered = Watcher.__aenter__
+
+        async def aenter(watcher: Watcher) -> Watcher:
+            result = await entered(watcher)
+            self.event.set()
+            return result
+
+        monkeypatch.setattr(Watcher, "__aenter__", aenter)
+
+    async def wait(self, timeout: float = 60) -> None:
+        assert await asyncio.to_thread(self.event.wait, timeout), "the command never started watching"
+
+
+@pytest.fixture
+def watch_opened(monkeypatch: pytest.MonkeyPatch) -> WatchOpened:
+    return WatchOpened(monkeypatch)
 
 
 async def make_rollout(
@@ -285,7 +315,9 @@ async def test_get_list_and_status_read_the_cluster(cli: Cli, kube_client: KubeC
     assert (code, err) == (1, "error: The rollout is in a degraded state with message: RolloutAborted: x\n")
 
 
-async def test_status_watch_returns_when_healthy(cli: Cli, kube_client: KubeClient, namespace: str) -> None:
+async def test_status_watch_returns_when_healthy(
+    cli: Cli, kube_client: KubeClient, namespace: str, watch_opened: WatchOpened
+) -> None:
     await make_rollout(
         kube_client,
         namespace,
@@ -294,7 +326,7 @@ async def test_status_watch_returns_when_healthy(cli: Cli, kube_client: KubeClie
     )
 
     async def become_healthy() -> None:
-        await asyncio.sleep(1.5)
+        await watch_opened.wait()  # the command printed the Progressing state and watches for changes
         await kube_client.patch(
             ROLLOUTS, namespace, "web", {"status": {"phase": "Healthy", "message": ""}}, subresource="status"
         )

@@ -121,7 +121,14 @@ async def test_watch_reconnects_and_resumes_without_relisting(kube_client: KubeC
     lists_before = kube_client.request_counts[("list", "configmaps")]
     async with running(informer):
         for index in range(3):
-            await asyncio.sleep(1.2)
+            # Each object is created after one more watch was opened (the server ended the last one):
+            # a state, where a 1.2 s sleep hoped a reconnect had happened in between.
+            opened = kube_client.request_counts[("watch", "configmaps")]
+            await eventually(
+                lambda: _value(kube_client.request_counts[("watch", "configmaps")]),
+                lambda n, opened=opened: n > opened,
+                what="the watch re-opened",
+            )
             await kube_client.create(CONFIGMAPS, namespace, configmap(f"after-{index}", namespace))
         await eventually(
             lambda: _value(recorder.names("ADDED")),

@@ -20,7 +20,7 @@ from rollouts.kube.informer import Informer, object_key
 from rollouts.kube.leaderelection import LeaderElector
 from rollouts.kube.resources import CONFIGMAPS, LEASES
 from rollouts.kube.runtime import LostLeadershipError, Manager
-from tests.waiting import eventually
+from tests.waiting import eventually, settle, until
 
 pytestmark = pytest.mark.integration
 
@@ -126,10 +126,11 @@ async def test_stop_lets_in_flight_reconciles_finish_and_releases_the_lease(
 async def test_a_standby_does_not_reconcile_until_it_leads(kube_client: KubeClient, namespace: str) -> None:
     await kube_client.create(CONFIGMAPS, namespace, configmap("shared", "x"))
     timings = {"lease_duration": 3.0, "renew_deadline": 2.0, "retry_period": 0.3}
-    managers, controllers, runs = [], [], []
+    managers, controllers, electors, runs = [], [], [], []
     for tag in ("a:", "b:"):
         controller = CopyController(kube_client, namespace, tag=tag)
         elector = LeaderElector(kube_client, namespace=namespace, name="lock", identity=tag, **timings)
+        electors.append(elector)
         managers.append(Manager([controller], workers=1, elector=elector))  # type: ignore[list-item]
         controllers.append(controller)
     runs = [asyncio.create_task(m.run()) for m in managers]
@@ -137,7 +138,18 @@ async def test_a_standby_does_not_reconcile_until_it_leads(kube_client: KubeClie
         value = await eventually(lambda: observed(kube_client, namespace, "shared"), lambda v: v in ("a:x", "b:x"))
         first = 0 if value == "a:x" else 1
         other = 1 - first
-        await asyncio.sleep(1.0)
+        # A later point than any reconcile the standby could have begun: its cache holds the leader's
+        # write (so it had the object and its events long before), its elector has seen the leader,
+        # and every task it could have woken has run.
+        standby = controllers[other].configmaps
+        await eventually(
+            lambda: _value(standby.get(namespace, "shared")),
+            lambda obj: (obj or {}).get("metadata", {}).get("annotations", {}).get("observed") == value,
+            what="the standby's cache has the leader's write",
+        )
+        leader = electors[first].identity
+        await until(lambda: electors[other].observed_leader == leader, what="the standby sees the leader")
+        await settle()
         assert controllers[other].started == [], "the standby reconciled nothing"
         assert controllers[other].configmaps.get(namespace, "shared") is not None, "but keeps a warm cache"
         # The leader stops gracefully; the standby takes over and reconciles what is queued.
@@ -185,8 +197,14 @@ async def test_stop_before_caches_sync_returns_promptly(kube_client: KubeClient,
     controller.configmaps = Informer(kube_client, Resource("example.invalid", "v1", "nothings", "Nothing"))
     controller.informers = [controller.configmaps]
     manager = Manager([controller], workers=1)  # type: ignore[list-item]
+    lists = kube_client.request_counts[("list", "nothings")]
     run = asyncio.create_task(manager.run())
-    await asyncio.sleep(0.5)
+    # Two lists failed (one retry after a backoff): the informer is retrying, not about to sync.
+    await eventually(
+        lambda: _value(kube_client.request_counts[("list", "nothings")]),
+        lambda n: n >= lists + 2,
+        what="the informer retrying its list",
+    )
     assert not manager.ready
     manager.stop()
     await asyncio.wait_for(run, 5)

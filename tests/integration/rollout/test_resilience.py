@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 from pathlib import Path
 
@@ -12,8 +11,16 @@ from rollouts.api.constants import INSTANCE_ID_LABEL
 from rollouts.api.kinds import ROLLOUTS
 from rollouts.kube.resources import LEASES, REPLICASETS
 from tests.conftest import ClusterHandle
-from tests.kubetest import ControllerProcess, Kube, healthy_on_new_revision, rollout_manifest, status
-from tests.waiting import eventually
+from tests.kubetest import (
+    ControllerProcess,
+    Kube,
+    healthy_on_new_revision,
+    history,
+    replicaset_counts,
+    rollout_manifest,
+    status,
+)
+from tests.waiting import eventually, until
 
 pytestmark = pytest.mark.integration
 
@@ -28,21 +35,17 @@ def controller(cluster: ClusterHandle, tmp_path: Path, name: str, instance: str,
     )
 
 
-async def watch_invariants(kube: Kube, app: str, replicas: int, surge: int, unavailable: int) -> list[str]:
-    """Sample ReplicaSets until cancelled; return every violation seen."""
-    violations: list[str] = []
-    try:
-        while True:
-            listing = await kube.client.list(REPLICASETS, kube.namespace, label_selector=f"app={app}")
-            total = sum(rs["spec"].get("replicas", 0) for rs in listing["items"])
-            available = sum((rs.get("status") or {}).get("availableReplicas", 0) for rs in listing["items"])
-            if total > replicas + surge:
-                violations.append(f"total {total} > {replicas + surge}")
-            if available < replicas - unavailable:
-                violations.append(f"available {available} < {replicas - unavailable}")
-            await asyncio.sleep(0.05)
-    except asyncio.CancelledError:
-        return violations
+def violations(states: list[dict[str, tuple[int, int]]], *, replicas: int, surge: int, unavailable: int) -> list[str]:
+    """Every recorded state in which the ReplicaSets broke the surge or availability bound."""
+    found: list[str] = []
+    for state in states:
+        total = sum(spec for spec, _ in state.values())
+        available = sum(ready for _, ready in state.values())
+        if total > replicas + surge:
+            found.append(f"total {total} > {replicas + surge}: {state}")
+        if available < replicas - unavailable:
+            found.append(f"available {available} < {replicas - unavailable}: {state}")
+    return found
 
 
 async def test_controller_killed_at_a_random_point_still_finishes(
@@ -56,16 +59,23 @@ async def test_controller_killed_at_a_random_point_still_finishes(
     try:
         await kube.create(ROLLOUTS, rollout_manifest("crash", replicas=8, steps=STEPS, labels=labels))
         await kube.wait("crash", healthy_on_new_revision, what="initial deploy")
-        sampler = asyncio.create_task(watch_invariants(kube, "crash", 8, surge=2, unavailable=2))
-        await kube.set_image("crash", "app:v2")
-        await asyncio.sleep(random.uniform(0.2, 3.0))
-        first.kill()
-        await asyncio.sleep(0.5)
-        second.start()
-        done = await kube.wait("crash", healthy_on_new_revision, what="Healthy after the crash", timeout=90)
-        sampler.cancel()
-        violations = await sampler
-        assert violations == [], violations[:5]
+        # Every state the ReplicaSets went through (the API server's watch), not the ones a poller sampled.
+        async with history(kube, REPLICASETS, replicaset_counts, label_selector="app=crash") as replica_sets:
+            before = len(replica_sets.states)
+            await kube.set_image("crash", "app:v2")
+            # Killed at a random point of the update, counted in ReplicaSet changes (not seconds), so
+            # how fast the machine is cannot move the point; the update makes well over 10 changes.
+            kill_after = random.randint(1, 10)
+            await until(lambda: len(replica_sets.states) - before >= kill_after, timeout=60, what="the update begun")
+            first.kill()
+            # The first controller's writes have all landed before the second starts.
+            await replica_sets.caught_up()
+            second.start()
+            done = await kube.wait("crash", healthy_on_new_revision, what="Healthy after the crash", timeout=90)
+            states = [state.value for state in await replica_sets.caught_up()]
+        found = violations(states, replicas=8, surge=2, unavailable=2)
+        assert found == [], found[:5]
+        assert len(states) - before > kill_after, "the update went on after the kill"
         assert status(done)["updatedReplicas"] == 8
     finally:
         first.kill()

@@ -1,14 +1,15 @@
 """workloadRef on a real cluster: a Rollout that takes its pod template from a live Deployment.
 
-The migration test samples the pods of both the Deployment and the Rollout
-all along the way, because the promise is about every moment: available pods
-never fall below the Deployment's replicas - maxUnavailable.
+The migration test records every state the pods of both the Deployment and
+the Rollout went through (a watch, not a poller), because the promise is about
+every moment: available pods never fall below the Deployment's replicas -
+maxUnavailable.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from rollouts.api.kinds import ROLLOUTS
 from rollouts.devcluster import NEVER_READY_LABEL
 from rollouts.kube.resources import DEPLOYMENTS, PODS, REPLICASETS
 from tests.integration.cli.test_cli_patches import Cli
-from tests.kubetest import Kube, healthy_on_new_revision, paused_at, status
+from tests.kubetest import Kube, healthy_on_new_revision, history, paused_at, status
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("controller")]
@@ -87,12 +88,37 @@ def pod_is_ready(pod: dict[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
+def ready_counts(pods: dict[str, dict[str, Any]]) -> tuple[int, int]:
+    """(ready pods of the Deployment, ready pods of the Rollout) among `pods` (name -> pod)."""
+    ready = [pod for pod in pods.values() if pod_is_ready(pod)]
+    of_rollout = sum(1 for pod in ready if "rollouts-pod-template-hash" in (pod["metadata"].get("labels") or {}))
+    return len(ready) - of_rollout, of_rollout
+
+
 async def ready_pods(kube: Kube, app: str) -> tuple[int, int]:
     """(ready pods of the Deployment, ready pods of the Rollout), both selected by app=<app>."""
     listing = await kube.client.list(PODS, kube.namespace, label_selector=f"app={app}")
-    ready = [pod for pod in listing["items"] if pod_is_ready(pod)]
-    of_rollout = sum(1 for pod in ready if "rollouts-pod-template-hash" in (pod["metadata"].get("labels") or {}))
-    return len(ready) - of_rollout, of_rollout
+    return ready_counts({pod["metadata"]["name"]: pod for pod in listing["items"]})
+
+
+def deployment_size(name: str) -> Callable[[dict[str, dict[str, Any]]], int | None]:
+    """A History projection: spec.replicas of Deployment `name` (None while it does not exist)."""
+
+    def project(deployments: dict[str, dict[str, Any]]) -> int | None:
+        deployment = deployments.get(name)
+        return None if deployment is None else int(deployment["spec"].get("replicas", 1))
+
+    return project
+
+
+def rollout_phase(name: str) -> Callable[[dict[str, dict[str, Any]]], str | None]:
+    """A History projection: status.phase of Rollout `name`."""
+
+    def project(rollouts: dict[str, dict[str, Any]]) -> str | None:
+        rollout = rollouts.get(name)
+        return None if rollout is None else status(rollout).get("phase")
+
+    return project
 
 
 async def rollout_replicasets(kube: Kube, rollout: str) -> list[dict[str, Any]]:
@@ -111,27 +137,32 @@ async def test_progressive_migration_from_a_live_deployment_keeps_pods_available
     replicas, max_unavailable = 4, 1
     await kube.create(DEPLOYMENTS, deployment_manifest("web", replicas=replicas))
     await deployment_ready(kube, "web", replicas)
-    await kube.create(
-        ROLLOUTS, ref_rollout_manifest("web-ro", deployment="web", replicas=replicas, scale_down="progressively")
-    )
-
-    samples: list[tuple[int, int]] = []
-    deployment_sizes: set[int] = set()
-    deadline = time.monotonic() + SAMPLE_LIMIT_SECONDS
-    done = False
-    while time.monotonic() < deadline:
-        samples.append(await ready_pods(kube, "web"))
-        rollout = await kube.rollout("web-ro")
-        deployment = await kube.client.get(DEPLOYMENTS, kube.namespace, "web")
-        deployment_sizes.add(deployment["spec"]["replicas"])
-        if healthy_on_new_revision(rollout) and deployment["spec"]["replicas"] == 0 and samples[-1] == (0, replicas):
-            done = True
-            break
-        await asyncio.sleep(0.2)
-    assert done, f"migration did not finish; last sample {samples[-1:]}, rollout status {status(rollout)}"
+    # Every state the pods and the Deployment went through from before the Rollout exists, from the
+    # API server's watch.
+    async with (
+        history(kube, PODS, ready_counts, label_selector="app=web") as pods,
+        history(kube, DEPLOYMENTS, deployment_size("web")) as deployments,
+    ):
+        await kube.create(
+            ROLLOUTS, ref_rollout_manifest("web-ro", deployment="web", replicas=replicas, scale_down="progressively")
+        )
+        await eventually(
+            lambda: kube.rollout("web-ro"),
+            lambda rollout: (
+                healthy_on_new_revision(rollout)
+                and deployments.states[-1].value == 0
+                and pods.states[-1].value == (0, replicas)
+            ),
+            timeout=SAMPLE_LIMIT_SECONDS,
+            what="migration done: Healthy, Deployment at 0, only rollout pods ready",
+        )
+        samples = [state.value for state in await pods.caught_up()]
+        deployment_sizes = {state.value for state in await deployments.caught_up()}
     lowest = min(d + r for d, r in samples)
     assert lowest >= replicas - max_unavailable, f"available pods fell to {lowest}: {samples}"
     assert deployment_sizes >= {replicas, 0}
+    assert samples[-1] == (0, replicas), samples[-1]
+    deployment = await kube.client.get(DEPLOYMENTS, kube.namespace, "web")
 
     rollout = await kube.rollout("web-ro")
     assert "template" not in rollout["spec"], "the referenced template is never written into the Rollout"
@@ -201,24 +232,29 @@ async def test_progressive_migration_gives_up_one_deployment_pod_per_available_r
 async def test_onsuccess_scales_the_deployment_down_once_healthy(kube: Kube) -> None:
     await kube.create(DEPLOYMENTS, deployment_manifest("api", replicas=2))
     await deployment_ready(kube, "api", 2)
-    await kube.create(ROLLOUTS, ref_rollout_manifest("api-ro", deployment="api", replicas=2, scale_down="onsuccess"))
-    deadline = time.monotonic() + SAMPLE_LIMIT_SECONDS
-    rollout: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        # The Deployment first: when it is at 0, the Rollout read after it must already be Healthy.
-        deployment = await kube.client.get(DEPLOYMENTS, kube.namespace, "api")
-        rollout = await kube.rollout("api-ro")
-        if deployment["spec"]["replicas"] != 2:
-            assert status(rollout).get("phase") == "Healthy", f"scaled before Healthy: {status(rollout)}"
-        if healthy_on_new_revision(rollout):
-            break
-        await asyncio.sleep(0.2)
-    else:
-        raise AssertionError(f"rollout never became Healthy: {status(rollout)}")
-    await eventually(
-        lambda: kube.client.get(DEPLOYMENTS, kube.namespace, "api"),
-        lambda d: d["spec"]["replicas"] == 0,
-        what="deployment scaled to 0 after success",
+    # The Rollout's and the Deployment's changes as the API server stored them; resourceVersions
+    # (one etcd revision counter) order the two watches against each other.
+    async with (
+        history(kube, ROLLOUTS, rollout_phase("api-ro")) as phases,
+        history(kube, DEPLOYMENTS, deployment_size("api")) as sizes,
+    ):
+        await kube.create(
+            ROLLOUTS, ref_rollout_manifest("api-ro", deployment="api", replicas=2, scale_down="onsuccess")
+        )
+        await kube.wait("api-ro", healthy_on_new_revision, what="Healthy", timeout=SAMPLE_LIMIT_SECONDS)
+        await eventually(
+            lambda: kube.client.get(DEPLOYMENTS, kube.namespace, "api"),
+            lambda d: d["spec"]["replicas"] == 0,
+            what="deployment scaled to 0 after success",
+        )
+        rollout_states = await phases.caught_up()
+        deployment_states = await sizes.caught_up()
+    scaled = next(state for state in deployment_states if state.value != 2)
+    assert scaled.value == 0, f"the Deployment went straight to 0: {[s.value for s in deployment_states]}"
+    before_scaling = [state for state in rollout_states if state.revision < scaled.revision]
+    assert before_scaling and before_scaling[-1].value == "Healthy", (
+        f"scaled before Healthy: rollout phases {[(s.revision, s.value) for s in rollout_states]}, "
+        f"Deployment scaled at {scaled.revision}"
     )
     assert await eventually(lambda: ready_pods(kube, "api"), lambda counts: counts == (0, 2), what="only rollout pods")
 
