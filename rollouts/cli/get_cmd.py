@@ -168,7 +168,8 @@ class Watcher:
         """Wait for a change (False when the deadline passes first)."""
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
-            await asyncio.wait_for(self.changed.wait(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for, which can swallow a cancellation on Python 3.11
+                await self.changed.wait()
         except TimeoutError:
             return False
         await asyncio.sleep(_REDRAW_INTERVAL_SECONDS)  # let bursts of events settle

@@ -147,7 +147,8 @@ class Informer:
         return self.synced.is_set()
 
     async def wait_synced(self, timeout: float | None = None) -> None:
-        await asyncio.wait_for(self.synced.wait(), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for, which can swallow a cancellation on Python 3.11
+            await self.synced.wait()
 
     # ---------------------------------------------------------------- writes
 

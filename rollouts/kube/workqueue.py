@@ -179,8 +179,11 @@ class WorkQueue:
                 raise ShutDownError()
             # No await between the checks above and clear(): nothing can slip in.
             self._signal.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+            # arrives as the wait ends, and a worker would then never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._signal.wait(), timeout=wait_for)
+                async with asyncio.timeout(wait_for):
+                    await self._signal.wait()
 
     def done(self, key: str) -> None:
         self._processing.discard(key)
