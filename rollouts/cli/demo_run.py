@@ -1,14 +1,8 @@
-"""The demo's story and the stack it runs on: from nothing to a canary that rolls forward, then one that rolls back.
+"""The demo's story and the stack it runs on (see demo_cmd.py for what the demo shows).
 
-It starts a local control plane, the controller, a Prometheus scraping a small
-demo metrics endpoint, applies examples/canary-analysis.yaml, then updates the
-image twice: a good version walks through the canary steps under analysis; a
-bad one (the demo makes half of the requests fail while its canary runs) is
-aborted by the failed analysis and the stable version is restored, without a
-human. It tells what happens in plain words, shows the rollout live on a
-terminal (plain progress lines otherwise), ends by itself and tears everything
-down; Ctrl-C tears down at any point; --keep leaves it all running until
-Ctrl-C, with the commands to try.
+`DemoStack` starts and stops the parts (local control plane, demo app,
+Prometheus, the controller as a child process) and drives the rollout; the
+`_roll_*` functions tell the story on top of it.
 """
 
 from __future__ import annotations

@@ -14,30 +14,15 @@ import yaml
 
 from rollouts.api.constants import INSTANCE_ID_LABEL
 from rollouts.api.kinds import ANALYSIS_RUNS, ANALYSIS_TEMPLATES, CLUSTER_ANALYSIS_TEMPLATES, EXPERIMENTS, ROLLOUTS
-from rollouts.cli.main import main
 from rollouts.kube.client import KubeClient
 from rollouts.kube.resources import CONFIGMAPS, SERVICES
 from tests.conftest import ClusterHandle
+from tests.integration.cli.test_cli_patches import Cli
 from tests.kubetest import rollout_manifest
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("crds")]
 
 HAND_MADE = {INSTANCE_ID_LABEL: "hand-made"}
-
-
-class Cli:
-    """Runs `rollouts ...` in-process against the test cluster and namespace."""
-
-    def __init__(self, cluster: ClusterHandle, namespace: str, capsys: pytest.CaptureFixture[str]) -> None:
-        self.kubeconfig = Path(cluster.kubeconfig)
-        self.namespace = namespace
-        self.capsys = capsys
-
-    def __call__(self, *argv: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = main([*argv, "--kubeconfig", str(self.kubeconfig), "-n", self.namespace])
-        captured = self.capsys.readouterr()
-        return code, captured.out, captured.err
 
 
 @pytest.fixture
