@@ -13,6 +13,7 @@ import pytest
 from rollouts.analysis.measure import reconcile_measurements
 from rollouts.analysis.providers.job import JOB_NAME_KEY, JOB_NAMESPACE_KEY, RUN_UID_LABEL, JobProvider, build_job
 from rollouts.api.analysis import AnalysisRun, Measurement, Metric
+from rollouts.api.constants import INSTANCE_ID_LABEL
 from rollouts.api.kinds import ANALYSIS_RUNS
 from rollouts.kube.client import KubeClient
 from rollouts.kube.errors import NotFoundError
@@ -49,7 +50,13 @@ async def create_run(kube: KubeClient, namespace: str, *metrics: Metric) -> Anal
     body: dict[str, Any] = {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AnalysisRun",
-        "metadata": {"name": "job-run", "namespace": namespace},
+        # Labelled for an instance no controller of the test session serves: these tests drive the provider
+        # themselves, and a running analysis controller creating the same Jobs would race them.
+        "metadata": {
+            "name": "job-run",
+            "namespace": namespace,
+            "labels": {INSTANCE_ID_LABEL: "job-provider-test-only"},
+        },
         "spec": {"metrics": [m.to_dict() for m in metrics]},
     }
     created = await kube.create(ANALYSIS_RUNS, namespace, body)
